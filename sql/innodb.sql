@@ -1,0 +1,25 @@
+-- memgate item table for InnoDB (MySQL 8, MariaDB 10.6+, Galera).
+-- memgate applies this file with `memgate schema` and at start-up when the table is missing,
+-- replacing the table name `kv` with the configured one (db.table). To apply it by hand:
+--   sed 's/`kv`/`my_table`/g' sql/innodb.sql | mysql my_database
+-- expiry: absolute unix seconds by the database clock, 0 = never; a row with
+-- 0 < expiry <= UNIX_TIMESTAMP() is expired and invisible to every command.
+CREATE TABLE IF NOT EXISTS `kv` (
+  mkey         VARBINARY(250)  NOT NULL,
+  string_value MEDIUMBLOB      NOT NULL,
+  flags        INT UNSIGNED    NOT NULL DEFAULT 0,
+  cas_value    BIGINT UNSIGNED NOT NULL,
+  expiry       INT UNSIGNED    NOT NULL DEFAULT 0,
+  PRIMARY KEY (mkey),
+  KEY expiry_idx (expiry)
+) ENGINE=InnoDB;
+
+-- CAS values come from here in blocks, so they are unique across every gateway and never
+-- repeat, even for a key deleted and added again.
+CREATE TABLE IF NOT EXISTS memgate_sequence (
+  name       VARCHAR(64)     NOT NULL,
+  next_value BIGINT UNSIGNED NOT NULL,
+  PRIMARY KEY (name)
+) ENGINE=InnoDB;
+
+INSERT IGNORE INTO memgate_sequence (name, next_value) VALUES ('cas', 1);

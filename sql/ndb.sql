@@ -1,0 +1,22 @@
+-- memgate item table for MySQL NDB Cluster (ENGINE=NDBCLUSTER).
+-- Same columns as sql/innodb.sql, so memgate's statements do not change. NDB rows are at most
+-- 30,000 bytes: the value lives in a BLOB whose first 4,000 bytes are stored inline, so typical
+-- sessions stay in the row while values up to the item size limit still work.
+-- memgate applies this file (db.engine = ndb) replacing `kv` with db.table.
+CREATE TABLE IF NOT EXISTS `kv` (
+  mkey         VARBINARY(250)  NOT NULL,
+  string_value MEDIUMBLOB      NOT NULL COMMENT 'NDB_COLUMN=BLOB_INLINE_SIZE=4000,MAX_BLOB_PART_SIZE',
+  flags        INT UNSIGNED    NOT NULL DEFAULT 0,
+  cas_value    BIGINT UNSIGNED NOT NULL,
+  expiry       INT UNSIGNED    NOT NULL DEFAULT 0,
+  PRIMARY KEY USING HASH (mkey),
+  KEY expiry_idx (expiry)
+) ENGINE=NDBCLUSTER;
+
+CREATE TABLE IF NOT EXISTS memgate_sequence (
+  name       VARCHAR(64)     NOT NULL,
+  next_value BIGINT UNSIGNED NOT NULL,
+  PRIMARY KEY (name)
+) ENGINE=NDBCLUSTER;
+
+INSERT IGNORE INTO memgate_sequence (name, next_value) VALUES ('cas', 1);

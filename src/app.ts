@@ -1,0 +1,136 @@
+import type { Logger } from 'winston';
+import type { CommandContext } from './commands/handler.js';
+import type { GatewayConfig } from './config/schema.js';
+import { startEmbeddedMariadb } from './embedded/mariadb.js';
+import { Releasers } from './lifecycle/releasers.js';
+import { startServer } from './net/server.js';
+import { ServerStats } from './stats/server-stats.js';
+import { CasAllocator } from './store/cas-allocator.js';
+import { parseDatabaseUrl, redactDatabaseUrl } from './store/db-url.js';
+import { MysqlKvStore } from './store/mysql-kv-store.js';
+import { createDatabasePool, type DatabasePool } from './store/pool.js';
+import { applySchema } from './store/schema.js';
+import { reportedVersion } from './version.js';
+
+export interface App {
+  address(): { host: string; port: number };
+  /** Stops accepting, finishes in-flight commands, closes the pool and the embedded DB. Once. */
+  stop(): Promise<void>;
+}
+
+const SCHEMA_RETRY_MS = 2000;
+
+/** The composition root: everything is created here and released in reverse order. */
+export async function startApp(config: GatewayConfig, logger: Logger): Promise<App> {
+  const releasers = new Releasers();
+  try {
+    const databaseUrl = await resolveDatabaseUrl(config, logger, releasers);
+    const pool = createDatabasePool({
+      endpoint: parseDatabaseUrl(databaseUrl),
+      size: config.db.poolSize,
+      acquireTimeoutMs: config.db.acquireTimeoutMs,
+      connectTimeoutMs: config.db.connectTimeoutMs,
+      idleTimeoutMs: config.db.idleTimeoutMs,
+    }, logger);
+    releasers.push('database pool', () => pool.close());
+    ensureSchemaInBackground(pool, config, logger, releasers);
+
+    const store = new MysqlKvStore(pool, new CasAllocator(pool, config.db.casBlockSize), {
+      table: config.db.table,
+      itemSizeMax: config.items.sizeMax,
+    }, logger);
+    const ctx = commandContext(config, store, pool, logger);
+    const server = await startServer({
+      host: config.listen.host,
+      port: config.listen.port,
+      maxConnections: config.listen.maxConnections,
+      maxQueuedRequests: config.listen.maxQueuedRequests,
+      shutdownGraceMs: config.listen.shutdownGraceMs,
+      itemSizeMax: config.items.sizeMax,
+    }, ctx, logger);
+    releasers.push('server', () => server.close());
+    return { address: () => server.address(), stop: () => releasers.release() };
+  } catch (error) {
+    await releasers.release().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function resolveDatabaseUrl(config: GatewayConfig, logger: Logger, releasers: Releasers): Promise<string> {
+  if (config.db.url) {
+    logger.info('using database', { url: redactDatabaseUrl(config.db.url) });
+    return config.db.url;
+  }
+  logger.info('no db.url configured; starting the embedded MariaDB', { dataDir: config.embedded.dataDir });
+  const embedded = await startEmbeddedMariadb({
+    dataDir: config.embedded.dataDir,
+    port: config.embedded.port,
+    database: config.embedded.database,
+    logger,
+  });
+  releasers.push('embedded mariadb', () => embedded.stop());
+  return embedded.url;
+}
+
+/**
+ * Creates the tables when they are missing. A database that is down at start-up does not
+ * stop the gateway: it answers SERVER_ERROR and keeps trying until the database is back.
+ */
+function ensureSchemaInBackground(pool: DatabasePool, config: GatewayConfig, logger: Logger, releasers: Releasers): void {
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const attempt = () => {
+    applySchema(pool, { engine: config.db.engine as 'innodb' | 'ndb', table: config.db.table, onlyIfMissing: true }, logger)
+      .catch((error: unknown) => {
+        if (stopped) return;
+        logger.warn('cannot check the schema yet; will retry', { error: (error as Error).message });
+        timer = setTimeout(attempt, SCHEMA_RETRY_MS);
+        timer.unref();
+      });
+  };
+  attempt();
+  releasers.push('schema retry', () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  });
+}
+
+function commandContext(config: GatewayConfig, store: MysqlKvStore, pool: DatabasePool, logger: Logger): CommandContext {
+  const stats = new ServerStats();
+  const version = reportedVersion();
+  return {
+    store,
+    stats,
+    logger,
+    settings: {
+      version,
+      flushEnabled: config.flushAll.enabled,
+      report: [
+        ['tcpport', String(config.listen.port)],
+        ['inter', config.listen.host],
+        ['maxconns', String(config.listen.maxConnections)],
+        ['evictions', 'off'],
+        ['cas_enabled', 'yes'],
+        ['binding_protocol', 'ascii'],
+        ['item_size_max', String(config.items.sizeMax)],
+        ['flush_enabled', config.flushAll.enabled ? 'yes' : 'no'],
+        ['db_table', config.db.table],
+        ['db_engine', config.db.engine],
+        ['db_pool_size', String(config.db.poolSize)],
+      ],
+    },
+    async extraStats() {
+      return [['db_up', pool.down ? '0' : '1']];
+    },
+    async databaseTime() {
+      try {
+        return await pool.withConnection(async (c) => {
+          const [rows] = await c.query('SELECT UNIX_TIMESTAMP() AS now');
+          return Number((rows as Array<{ now: number | string }>)[0]!.now);
+        });
+      } catch {
+        return null;
+      }
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import convict from 'convict';
+import { parseDatabaseUrl } from '../store/db-url.js';
+import { TABLE_NAME_PATTERN } from '../store/schema.js';
+
+convict.addFormat({
+  name: 'db-url',
+  validate(value: unknown) {
+    if (typeof value !== 'string') throw new Error('must be a string');
+    // Empty selects the embedded MariaDB that memgate provisions itself.
+    if (value !== '') parseDatabaseUrl(value, 'URL');
+  },
+});
+
+convict.addFormat({
+  name: 'table-name',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || !TABLE_NAME_PATTERN.test(value)) {
+      throw new Error('must be a plain identifier: letters, digits and _, not starting with a digit, at most 64 characters');
+    }
+  },
+});
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 * 1024 };
+
+// Sizes are given like memcached's -I: 1048576, 1024k or 1m.
+convict.addFormat({
+  name: 'size',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw new Error('must be a size like 1048576, 512k or 1m');
+    if (value < 1024 || value > 16 * 1024 * 1024) throw new Error('must be between 1k and 16m (the value column is a MEDIUMBLOB)');
+  },
+  coerce(value: unknown) {
+    const match = /^(\d+)\s*([bkm]?)$/i.exec(String(value).trim());
+    return match ? Number(match[1]) * UNITS[match[2]!.toLowerCase()]! : Number.NaN;
+  },
+});
+
+export const configSchema = {
+  listen: {
+    host: { doc: 'Address to listen on.', format: String, default: '127.0.0.1', env: 'MEMGATE_HOST', arg: 'host' },
+    port: { doc: 'TCP port to listen on.', format: 'port', default: 11211, env: 'MEMGATE_PORT', arg: 'port' },
+    maxConnections: {
+      doc: 'Client connections held at once; more are refused.',
+      format: 'nat', default: 10240, env: 'MEMGATE_MAX_CONNECTIONS', arg: 'max-connections',
+    },
+    maxQueuedRequests: {
+      doc: 'Pipelined requests queued on one connection before the gateway stops reading from it.',
+      format: 'nat', default: 1024, env: 'MEMGATE_MAX_QUEUED_REQUESTS', arg: 'max-queued-requests',
+    },
+    shutdownGraceMs: {
+      doc: 'On SIGTERM/SIGINT, how long in-flight commands may take before connections are cut.',
+      format: 'nat', default: 5000, env: 'MEMGATE_SHUTDOWN_GRACE_MS', arg: 'shutdown-grace-ms',
+    },
+  },
+  db: {
+    url: {
+      doc: 'mysql://user:password@host:port/database. Empty: memgate provisions and runs its own MariaDB (see embedded).',
+      format: 'db-url', default: '', env: 'MEMGATE_DB_URL', arg: 'db-url', sensitive: true,
+    },
+    table: { doc: 'Table that holds the items.', format: 'table-name', default: 'kv', env: 'MEMGATE_DB_TABLE', arg: 'table' },
+    engine: {
+      doc: 'Storage engine of the table memgate creates: innodb (also Galera) or ndb (MySQL Cluster).',
+      format: ['innodb', 'ndb'], default: 'innodb', env: 'MEMGATE_DB_ENGINE', arg: 'engine',
+    },
+    poolSize: { doc: 'Database connections per gateway.', format: 'nat', default: 16, env: 'MEMGATE_DB_POOL_SIZE', arg: 'pool-size' },
+    acquireTimeoutMs: {
+      doc: 'How long a command waits for a free database connection before SERVER_ERROR.',
+      format: 'nat', default: 2000, env: 'MEMGATE_DB_ACQUIRE_TIMEOUT_MS', arg: 'acquire-timeout-ms',
+    },
+    connectTimeoutMs: {
+      doc: 'Timeout for opening one database connection.',
+      format: 'nat', default: 2000, env: 'MEMGATE_DB_CONNECT_TIMEOUT_MS', arg: 'connect-timeout-ms',
+    },
+    idleTimeoutMs: {
+      doc: 'Idle database connections are closed after this long.',
+      format: 'nat', default: 60000, env: 'MEMGATE_DB_IDLE_TIMEOUT_MS', arg: 'idle-timeout-ms',
+    },
+    casBlockSize: {
+      doc: 'CAS values reserved from the database at a time.',
+      format: 'nat', default: 1000, env: 'MEMGATE_CAS_BLOCK_SIZE', arg: 'cas-block-size',
+    },
+  },
+  embedded: {
+    dataDir: {
+      doc: 'Data directory of the embedded MariaDB (used when db.url is empty).',
+      format: String, default: '.memgate/mariadb', env: 'MEMGATE_EMBEDDED_DATA_DIR', arg: 'embedded-data-dir',
+    },
+    port: {
+      doc: 'Port of the embedded MariaDB on 127.0.0.1.',
+      format: 'port', default: 13306, env: 'MEMGATE_EMBEDDED_PORT', arg: 'embedded-port',
+    },
+    database: { doc: 'Database name inside the embedded MariaDB.', format: String, default: 'memgate', env: 'MEMGATE_EMBEDDED_DATABASE' },
+  },
+  items: {
+    sizeMax: {
+      doc: 'Largest item (key, value and overhead counted as memcached -I does).',
+      format: 'size', default: 1048576, env: 'MEMGATE_ITEM_SIZE_MAX', arg: 'item-size-max',
+    },
+  },
+  flushAll: {
+    enabled: {
+      doc: 'Whether flush_all is allowed (memcached -F turns it off). It hides every item in the table.',
+      format: Boolean, default: true, env: 'MEMGATE_FLUSH_ALL_ENABLED', arg: 'flush-all-enabled',
+    },
+  },
+  log: {
+    level: {
+      doc: 'Log level.', format: ['error', 'warn', 'info', 'debug'], default: 'info', env: 'MEMGATE_LOG_LEVEL', arg: 'log-level',
+    },
+    format: { doc: 'Log format.', format: ['text', 'json'], default: 'text', env: 'MEMGATE_LOG_FORMAT', arg: 'log-format' },
+  },
+};
+
+export type GatewayConfig = ReturnType<convict.Config<ConfigShape>['getProperties']>;
+
+type Leaf<T> = T extends { default: infer D } ? (D extends string ? string : D extends number ? number : D extends boolean ? boolean : D) : never;
+type Shape<S> = { [K in keyof S]: S[K] extends { default: unknown } ? Leaf<S[K]> : Shape<S[K]> };
+export type ConfigShape = Shape<typeof configSchema>;

@@ -1,0 +1,148 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'winston';
+import { executeCommand } from '../commands/index.js';
+import type { CommandContext } from '../commands/handler.js';
+import type { ParseEvent } from '../protocol/parse-events.js';
+import type { Request } from '../protocol/request.js';
+import type { Response } from '../protocol/response.js';
+import { TextParser } from '../protocol/text/text-parser.js';
+import { writeTextResponse } from '../protocol/text/text-serializer.js';
+import { DatabaseQueryError, DatabaseUnavailableError } from '../store/errors.js';
+
+export interface ConnectionOptions {
+  itemSizeMax: number;
+  /** parsed requests waiting to run before we stop reading from the socket */
+  maxQueuedRequests: number;
+}
+
+const BINARY_MAGIC = 0x80;
+
+/**
+ * One client connection: parses what arrives, runs requests one after another in arrival
+ * order (pipelining), and stops reading while the client does not read its replies or while
+ * too much work is queued, so one client cannot make the gateway buffer without limit.
+ */
+export class ClientConnection {
+  private readonly parser: TextParser;
+  private readonly queue: ParseEvent[] = [];
+  private running = false;
+  private ending = false;
+  private sniffed = false;
+  private readonly idle: Array<() => void> = [];
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: CommandContext,
+    private readonly options: ConnectionOptions,
+    private readonly logger: Logger,
+  ) {
+    this.parser = new TextParser({ itemSizeMax: options.itemSizeMax });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.updateFlow());
+    socket.on('error', (error) => logger.debug('client socket error', { error: error.message }));
+    socket.on('close', () => {
+      this.ending = true;
+      this.queue.length = 0;
+      this.notifyIdle();
+    });
+  }
+
+  /** Stop reading, let queued requests finish, then close. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.socket.pause();
+    this.ending = true;
+    if (this.running || this.queue.length > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.idle.push(resolve)),
+        new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+      ]);
+    }
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), graceMs).unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.ctx.stats.count('bytes_read', chunk.length);
+    if (!this.sniffed) {
+      this.sniffed = true;
+      if (chunk[0] === BINARY_MAGIC) {
+        // TODO(binary protocol): until it lands, a binary client is told nothing and hung up on.
+        this.logger.info('binary protocol not supported yet; closing connection');
+        this.socket.destroy();
+        return;
+      }
+    }
+    this.parser.feed(chunk, (event) => this.queue.push(event));
+    this.updateFlow();
+    void this.run();
+  }
+
+  private updateFlow(): void {
+    if (this.ending) return;
+    const congested = this.socket.writableNeedDrain || this.queue.length >= this.options.maxQueuedRequests;
+    if (congested) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.socket.cork();
+    try {
+      while (this.queue.length > 0 && !this.socket.destroyed) {
+        const event = this.queue.shift()!;
+        if (event.type === 'reply') {
+          this.write(`${event.line}\r\n`);
+        } else if (event.type === 'close') {
+          this.queue.length = 0;
+          this.socket.end();
+        } else {
+          // Let replies of earlier requests leave while this one waits for the database.
+          this.socket.uncork();
+          const response = await this.execute(event.request);
+          this.socket.cork();
+          writeTextResponse(event.request, response, (piece) => this.write(piece));
+          if (response.kind === 'quit') {
+            this.queue.length = 0;
+            this.socket.end();
+          }
+        }
+        this.updateFlow();
+      }
+    } finally {
+      this.socket.uncork();
+      this.running = false;
+      this.updateFlow();
+      this.notifyIdle();
+    }
+  }
+
+  private async execute(request: Request): Promise<Response> {
+    try {
+      return await executeCommand(request, this.ctx);
+    } catch (error) {
+      if (error instanceof DatabaseUnavailableError || error instanceof DatabaseQueryError) {
+        // Logged once per outage by the pool and per failure by the store; not per reply.
+        return { kind: 'serverError', message: oneLine(error.message) };
+      }
+      this.logger.error('command failed', { kind: request.kind, error: error instanceof Error ? error.stack : String(error) });
+      return { kind: 'serverError', message: 'internal error' };
+    }
+  }
+
+  private write(piece: string | Buffer): void {
+    if (this.socket.destroyed) return;
+    this.ctx.stats.count('bytes_written', typeof piece === 'string' ? Buffer.byteLength(piece, 'latin1') : piece.length);
+    this.socket.write(typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece);
+  }
+
+  private notifyIdle(): void {
+    if (this.running || this.queue.length > 0) return;
+    for (const resolve of this.idle.splice(0)) resolve();
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
+}

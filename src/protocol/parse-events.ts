@@ -1,0 +1,12 @@
+import type { Request } from './request.js';
+
+/**
+ * What a wire parser hands to the connection, in stream order: a request to execute, a reply
+ * the parser can give on its own (syntax errors), or an order to hang up after flushing.
+ */
+export type ParseEvent =
+  | { type: 'request'; request: Request }
+  | { type: 'reply'; line: string }
+  | { type: 'close' };
+
+export type ParseSink = (event: ParseEvent) => void;

@@ -1,0 +1,46 @@
+/** Counters with memcached's names; one instance per gateway process. */
+export class ServerStats {
+  readonly startedAt = Date.now();
+  currConnections = 0;
+  totalConnections = 0;
+  rejectedConnections = 0;
+  readonly counters = {
+    cmd_get: 0,
+    cmd_set: 0,
+    cmd_flush: 0,
+    cmd_touch: 0,
+    cmd_meta: 0,
+    get_hits: 0,
+    get_misses: 0,
+    get_expired: 0,
+    get_flushed: 0,
+    delete_misses: 0,
+    delete_hits: 0,
+    incr_misses: 0,
+    incr_hits: 0,
+    decr_misses: 0,
+    decr_hits: 0,
+    cas_misses: 0,
+    cas_hits: 0,
+    cas_badval: 0,
+    touch_hits: 0,
+    touch_misses: 0,
+    store_too_large: 0,
+    store_no_memory: 0,
+    auth_cmds: 0,
+    auth_errors: 0,
+    bytes_read: 0,
+    bytes_written: 0,
+  };
+
+  count(name: keyof ServerStats['counters'], by = 1): void {
+    this.counters[name] += by;
+  }
+
+  /** stats reset: memcached clears the command counters, not the connection gauges. */
+  reset(): void {
+    for (const name of Object.keys(this.counters) as Array<keyof ServerStats['counters']>) this.counters[name] = 0;
+    this.totalConnections = 0;
+    this.rejectedConnections = 0;
+  }
+}

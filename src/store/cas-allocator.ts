@@ -1,0 +1,39 @@
+import type { DatabasePool } from './pool.js';
+
+/**
+ * Hands out CAS values reserved in blocks from memgate_sequence. Blocks are reserved with one
+ * atomic UPDATE, so values are unique across all gateways on the database and never repeat,
+ * while only one statement in blockSize touches the shared row.
+ */
+export class CasAllocator {
+  private next = 0n;
+  private end = 0n;
+  private refill: Promise<void> | null = null;
+
+  constructor(private readonly pool: DatabasePool, private readonly blockSize = 1000) {}
+
+  async allocate(): Promise<bigint> {
+    while (this.next >= this.end) {
+      this.refill ??= this.reserveBlock().finally(() => {
+        this.refill = null;
+      });
+      await this.refill;
+    }
+    return this.next++;
+  }
+
+  private async reserveBlock(): Promise<void> {
+    const size = BigInt(this.blockSize);
+    const end = await this.pool.withConnection(async (connection) => {
+      const [result] = await connection.query(
+        "UPDATE memgate_sequence SET next_value = LAST_INSERT_ID(next_value + ?) WHERE name = 'cas'",
+        [this.blockSize],
+      );
+      const { insertId, affectedRows } = result as { insertId: number | string; affectedRows: number };
+      if (affectedRows !== 1) throw new Error("memgate_sequence has no 'cas' row; run `memgate schema`");
+      return BigInt(insertId);
+    });
+    this.next = end - size;
+    this.end = end;
+  }
+}

@@ -1,0 +1,284 @@
+import type { Logger } from 'winston';
+import { ITEM_HEADER_BYTES } from '../protocol/limits.js';
+import type { Item, StoreOutcome } from '../protocol/response.js';
+import { applyDelta } from './arithmetic.js';
+import type { CasAllocator } from './cas-allocator.js';
+import { DatabaseQueryError, DatabaseUnavailableError } from './errors.js';
+import { EXPIRED_SQL, EXPIRY_SQL, LIVE_SQL, expiryParams } from './expiry.js';
+import { mapKey, type ArithmeticInput, type ArithmeticResult, type KvStore, type StoreInput } from './kv-store.js';
+import { classifyMysqlError, errorCode } from './mysql-errors.js';
+import type { Connection, DatabasePool } from './pool.js';
+
+interface ItemRow {
+  mkey: Buffer;
+  string_value: Buffer;
+  flags: number;
+  cas_value: string;
+}
+
+interface WriteResult {
+  affectedRows: number;
+}
+
+export interface MysqlKvStoreOptions {
+  table: string;
+  itemSizeMax: number;
+  /** attempts for a statement the server rolled back (deadlock, lock wait timeout) */
+  maxAttempts?: number;
+}
+
+const COLUMNS = 'mkey, string_value, flags, cas_value';
+const FLUSH_BATCH = 5000;
+
+/**
+ * KvStore over one MySQL/MariaDB table. Every command is one statement or one short
+ * transaction holding row locks, so gateways sharing the table cannot interleave a
+ * read-modify-write; expiry is always judged by UNIX_TIMESTAMP() on the database.
+ */
+export class MysqlKvStore implements KvStore {
+  private readonly t: string;
+  private readonly sql: ReturnType<typeof buildStatements>;
+
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly casAllocator: CasAllocator,
+    private readonly options: MysqlKvStoreOptions,
+    private readonly logger: Logger,
+  ) {
+    this.t = `\`${options.table}\``;
+    this.sql = buildStatements(this.t);
+  }
+
+  async get(keys: Buffer[]): Promise<Map<string, Item>> {
+    const unique = dedupe(keys);
+    if (unique.length === 0) return new Map();
+    return this.run(true, async (c) => toItems(await this.select(c, unique, '')));
+  }
+
+  async getAndTouch(keys: Buffer[], exptime: number): Promise<Map<string, Item>> {
+    const unique = dedupe(keys);
+    if (unique.length === 0) return new Map();
+    return this.run(true, (c) => transaction(c, async () => {
+      const rows = await this.select(c, unique, ' FOR UPDATE');
+      if (rows.length > 0) {
+        await c.execute(
+          `UPDATE ${this.t} SET expiry = ${EXPIRY_SQL} WHERE mkey IN (${placeholders(rows.length)})`,
+          [...expiryParams(exptime), ...rows.map((r) => r.mkey)],
+        );
+      }
+      return toItems(rows);
+    }));
+  }
+
+  async store(input: StoreInput): Promise<{ outcome: StoreOutcome; cas?: bigint }> {
+    const cas = await this.casAllocator.allocate();
+    const casText = cas.toString();
+    const expiry = expiryParams(input.exptime);
+    const stored = (ok: boolean, otherwise: StoreOutcome = 'not_stored') =>
+      ok ? { outcome: 'stored' as const, cas } : { outcome: otherwise };
+
+    switch (input.mode) {
+      case 'set':
+        return this.run(true, async (c) => {
+          await c.execute(this.sql.set, [input.key, input.value, input.flags, casText, ...expiry]);
+          return stored(true);
+        });
+      case 'add':
+        return this.run(false, async (c) => {
+          const [r] = await c.execute(this.sql.add, [input.key, input.value, input.flags, casText, ...expiry]);
+          // 1: inserted, 2: replaced an expired row, 0: a live row was left alone
+          return stored((r as WriteResult).affectedRows > 0);
+        });
+      case 'replace':
+        return this.run(false, async (c) => {
+          const [r] = await c.execute(this.sql.replace, [input.value, input.flags, casText, ...expiry, input.key]);
+          return stored((r as WriteResult).affectedRows === 1);
+        });
+      case 'cas':
+        return this.run(false, async (c) => {
+          const [r] = await c.execute(this.sql.cas, [
+            input.value, input.flags, casText, ...expiry, input.key, input.cas.toString(),
+          ]);
+          if ((r as WriteResult).affectedRows === 1) return stored(true);
+          return { outcome: (await this.exists(c, input.key)) ? 'exists' : 'not_found' };
+        });
+      case 'append':
+      case 'prepend': {
+        // memcached refuses (NOT_STORED) an append whose result would exceed item_size_max.
+        const room = this.options.itemSizeMax - ITEM_HEADER_BYTES - (input.key.length + 1) - 2 - input.value.length;
+        const statement = input.mode === 'append' ? this.sql.append : this.sql.prepend;
+        return this.run(false, async (c) => {
+          const [r] = await c.execute(statement, [input.value, casText, input.key, room]);
+          return stored((r as WriteResult).affectedRows === 1);
+        });
+      }
+    }
+  }
+
+  async delete(key: Buffer, cas = 0n): Promise<'deleted' | 'not_found' | 'exists'> {
+    return this.run(cas === 0n, async (c) => {
+      if (cas === 0n) {
+        const [r] = await c.execute(this.sql.delete, [key]);
+        return (r as WriteResult).affectedRows === 1 ? 'deleted' : 'not_found';
+      }
+      const [r] = await c.execute(this.sql.deleteCas, [key, cas.toString()]);
+      if ((r as WriteResult).affectedRows === 1) return 'deleted';
+      return (await this.exists(c, key)) ? 'exists' : 'not_found';
+    });
+  }
+
+  async touch(key: Buffer, exptime: number): Promise<'touched' | 'not_found'> {
+    return this.run(true, async (c) => {
+      const [r] = await c.execute(this.sql.touch, [...expiryParams(exptime), key]);
+      if ((r as WriteResult).affectedRows === 1) return 'touched';
+      // 0 changed rows is also what an unchanged expiry gives (same TTL in the same second).
+      return (await this.exists(c, key)) ? 'touched' : 'not_found';
+    });
+  }
+
+  async arithmetic(input: ArithmeticInput): Promise<ArithmeticResult> {
+    const cas = await this.casAllocator.allocate();
+    return this.run(false, (c) => transaction(c, async () => {
+      const [rows] = await c.execute(
+        `SELECT string_value FROM ${this.t} WHERE mkey = ? AND ${LIVE_SQL} FOR UPDATE`,
+        [input.key],
+      );
+      const row = (rows as Array<{ string_value: Buffer }>)[0];
+      if (!row) {
+        if (!input.initial) return { outcome: 'not_found' as const };
+        const value = input.initial.value;
+        const [r] = await c.execute(this.sql.add, [
+          input.key, Buffer.from(value.toString()), 0, cas.toString(), ...expiryParams(input.initial.exptime),
+        ]);
+        // Another gateway created it between our read and our insert: the deadlock class
+        // makes run() start over and read the counter it made.
+        if ((r as WriteResult).affectedRows === 0) throw Object.assign(new Error('counter created concurrently'), { code: 'ER_LOCK_DEADLOCK' });
+        return { outcome: 'ok' as const, value, cas };
+      }
+      const next = applyDelta(row.string_value, input.incr, input.delta);
+      if (!next) return { outcome: 'non_numeric' as const };
+      await c.execute(
+        `UPDATE ${this.t} SET string_value = ?, cas_value = CAST(? AS UNSIGNED) WHERE mkey = ?`,
+        [next.stored, cas.toString(), input.key],
+      );
+      return { outcome: 'ok' as const, value: next.value, cas };
+    }));
+  }
+
+  async flushAll(delay: number): Promise<void> {
+    // One fixed deadline for every batch; batches keep each transaction short on big tables.
+    await this.run(true, async (c) => {
+      const [rows] = await c.query(`SELECT ${delay > 0 ? EXPIRY_SQL : 'UNIX_TIMESTAMP()'} AS deadline`,
+        delay > 0 ? expiryParams(delay) : []);
+      const deadline = Number((rows as Array<{ deadline: number | string }>)[0]!.deadline);
+      let after: Buffer | null = null;
+      for (;;) {
+        const [bounds]: [unknown, unknown] = await c.query(
+          `SELECT mkey FROM ${this.t}${after ? ' WHERE mkey > ?' : ''} ORDER BY mkey LIMIT 1 OFFSET ${FLUSH_BATCH - 1}`,
+          after ? [after] : [],
+        );
+        const upTo: Buffer | null = (bounds as Array<{ mkey: Buffer }>)[0]?.mkey ?? null;
+        const range = [after ? 'mkey > ?' : '', upTo ? 'mkey <= ?' : ''].filter(Boolean).join(' AND ');
+        await c.query(
+          `UPDATE ${this.t} SET expiry = ? WHERE (expiry = 0 OR expiry > ?)${range ? ` AND ${range}` : ''}`,
+          [deadline, deadline, ...(after ? [after] : []), ...(upTo ? [upTo] : [])],
+        );
+        if (!upTo) return;
+        after = upTo;
+      }
+    });
+  }
+
+  private async select(c: Connection, keys: Buffer[], suffix: string): Promise<ItemRow[]> {
+    const [rows] = await c.execute(
+      `SELECT ${COLUMNS} FROM ${this.t} WHERE mkey IN (${placeholders(keys.length)}) AND ${LIVE_SQL}${suffix}`,
+      keys,
+    );
+    return rows as ItemRow[];
+  }
+
+  private async exists(c: Connection, key: Buffer): Promise<boolean> {
+    const [rows] = await c.execute(this.sql.exists, [key]);
+    return (rows as unknown[]).length > 0;
+  }
+
+  /**
+   * Runs one command with the retry policy: a statement the server rolled back is run again;
+   * a connection that broke is retried only for idempotent commands, since the statement may
+   * already have taken effect.
+   */
+  private async run<T>(idempotent: boolean, fn: (c: Connection) => Promise<T>): Promise<T> {
+    const maxAttempts = this.options.maxAttempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool.withConnection(fn);
+      } catch (error) {
+        const unavailable = error instanceof DatabaseUnavailableError;
+        const retry = attempt < maxAttempts
+          && (classifyMysqlError(error) === 'rolled_back' || (unavailable && idempotent && !this.pool.down));
+        if (retry) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+          continue;
+        }
+        if (unavailable) throw error;
+        const code = errorCode(error);
+        this.logger.error('database statement failed', { code, error: (error as Error).message });
+        throw new DatabaseQueryError(`database error${code ? ` ${code}` : ''}`, code, { cause: error });
+      }
+    }
+  }
+}
+
+function buildStatements(t: string) {
+  const insert = `INSERT INTO ${t} (mkey, string_value, flags, cas_value, expiry) VALUES (?, ?, ?, CAST(? AS UNSIGNED), ${EXPIRY_SQL})`;
+  // In ON DUPLICATE KEY UPDATE, assignments run left to right and later ones see earlier
+  // results, so expiry, which the condition reads, is assigned last.
+  const ifExpired = (column: string) => `${column} = IF(${EXPIRED_SQL}, VALUES(${column}), ${column})`;
+  return {
+    set: `${insert} ON DUPLICATE KEY UPDATE string_value = VALUES(string_value), flags = VALUES(flags), cas_value = VALUES(cas_value), expiry = VALUES(expiry)`,
+    add: `${insert} ON DUPLICATE KEY UPDATE ${['string_value', 'flags', 'cas_value', 'expiry'].map(ifExpired).join(', ')}`,
+    replace: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${EXPIRY_SQL} WHERE mkey = ? AND ${LIVE_SQL}`,
+    cas: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${EXPIRY_SQL} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
+    append: `UPDATE ${t} SET string_value = CONCAT(string_value, ?), cas_value = CAST(? AS UNSIGNED) WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ?`,
+    prepend: `UPDATE ${t} SET string_value = CONCAT(?, string_value), cas_value = CAST(? AS UNSIGNED) WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ?`,
+    delete: `DELETE FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
+    deleteCas: `DELETE FROM ${t} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
+    touch: `UPDATE ${t} SET expiry = ${EXPIRY_SQL} WHERE mkey = ? AND ${LIVE_SQL}`,
+    exists: `SELECT 1 FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
+  };
+}
+
+async function transaction<T>(c: Connection, fn: () => Promise<T>): Promise<T> {
+  await c.query('START TRANSACTION');
+  try {
+    const result = await fn();
+    await c.query('COMMIT');
+    return result;
+  } catch (error) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+function placeholders(n: number): string {
+  return new Array(n).fill('?').join(', ');
+}
+
+function dedupe(keys: Buffer[]): Buffer[] {
+  const seen = new Map<string, Buffer>();
+  for (const key of keys) seen.set(mapKey(key), key);
+  return [...seen.values()];
+}
+
+function toItems(rows: ItemRow[]): Map<string, Item> {
+  const items = new Map<string, Item>();
+  for (const row of rows) {
+    items.set(mapKey(row.mkey), {
+      key: row.mkey,
+      value: row.string_value,
+      flags: Number(row.flags),
+      cas: BigInt(row.cas_value),
+    });
+  }
+  return items;
+}

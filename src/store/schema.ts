@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'winston';
+import type { DatabasePool } from './pool.js';
+
+export type Engine = 'innodb' | 'ndb';
+
+/** Table names go into SQL text, so only plain identifiers are accepted. */
+export const TABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+const sqlFile = (engine: Engine) => new URL(`../../../sql/${engine}.sql`, import.meta.url);
+
+/** The DDL for the engine, with the configured table name in place of `kv`. */
+export async function schemaStatements(engine: Engine, table: string): Promise<string[]> {
+  if (!TABLE_NAME_PATTERN.test(table)) throw new Error(`db.table: not a valid table name: ${table}`);
+  const text = await readFile(sqlFile(engine), 'utf8');
+  return text
+    .replace(/^--.*$/gm, '')
+    .replaceAll('`kv`', `\`${table}\``)
+    .split(/;\s*$/m)
+    .map((statement) => statement.trim())
+    .filter((statement) => statement.length > 0);
+}
+
+async function tableExists(pool: DatabasePool, table: string): Promise<boolean> {
+  return pool.withConnection(async (connection) => {
+    const [rows] = await connection.query(
+      'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?, ?)',
+      [table, 'memgate_sequence'],
+    );
+    return Number((rows as Array<{ n: number | string }>)[0]!.n) === 2;
+  });
+}
+
+/** Creates the item and sequence tables; with onlyIfMissing it first checks they exist. */
+export async function applySchema(
+  pool: DatabasePool,
+  options: { engine: Engine; table: string; onlyIfMissing: boolean },
+  logger: Logger,
+): Promise<boolean> {
+  if (options.onlyIfMissing && (await tableExists(pool, options.table))) return false;
+  const statements = await schemaStatements(options.engine, options.table);
+  await pool.withConnection(async (connection) => {
+    for (const statement of statements) await connection.query(statement);
+  });
+  logger.info('schema applied', { table: options.table, engine: options.engine });
+  return true;
+}

@@ -1,0 +1,266 @@
+/**
+ * Raw TCP helper for byte-exact protocol tests.
+ *
+ * An "exchange" sends some bytes (optionally in chunks with delays) and then
+ * collects the reply bytes. By default the end of the reply is found with a
+ * sentinel: after the payload `version\r\n` is sent and the reply is read
+ * until a line starting with `VERSION ` completes; the bytes before that line
+ * are returned. For payloads after which the server closes the connection
+ * (quit, HTTP request lines, over-long lines) use `untilClose`, which reads
+ * until the peer closes (bounded by a timeout) and reports `closed: true`.
+ * Everything is bounded in time; nothing throws on timeouts, the result says
+ * `timedOut: true` instead so differential tests can compare behaviour.
+ */
+import net from 'node:net';
+
+export const SENTINEL_COMMAND = 'version\r\n';
+
+export interface SendOptions {
+  /** Split the payload into chunks of this many bytes (default: one write). */
+  chunkSize?: number;
+  /** Delay between chunks in ms (default 0 = next event-loop turn). */
+  chunkDelayMs?: number;
+}
+
+export interface ExchangeOptions extends SendOptions {
+  /**
+   * 'sentinel' (default): append `version\r\n` and read up to the VERSION line.
+   * 'close': read until the server closes the connection.
+   * 'quiet': read whatever arrives within `quietMs` (no sentinel sent).
+   */
+  mode?: 'sentinel' | 'close' | 'quiet';
+  /** Overall time bound for the read (ms, default 5000). */
+  timeoutMs?: number;
+  /** For mode 'quiet': how long to collect (ms, default 300). */
+  quietMs?: number;
+}
+
+export interface ExchangeResult {
+  /** Reply bytes (for 'sentinel' mode: without the VERSION line). */
+  data: Buffer;
+  /** The VERSION line that terminated the reply (sentinel mode), if seen. */
+  versionLine?: string;
+  /** The peer closed the connection (or it errored) before/while reading. */
+  closed: boolean;
+  /** The time bound was hit before the expected end of the reply. */
+  timedOut: boolean;
+}
+
+export interface OpenOptions {
+  /** Connect timeout in ms (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function toBuffer(data: string | Buffer | Uint8Array): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'latin1');
+  return Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
+/**
+ * Finds a complete trailing `VERSION ...\r\n` line at the end of `buf`.
+ * Returns the offset where the line starts, or -1.
+ */
+export function findTrailingVersionLine(buf: Buffer): number {
+  if (buf.length < 10) return -1;
+  if (buf[buf.length - 2] !== 0x0d || buf[buf.length - 1] !== 0x0a) return -1;
+  const prevNl = buf.lastIndexOf(0x0a, buf.length - 2);
+  const lineStart = prevNl + 1;
+  if (buf.subarray(lineStart, lineStart + 8).toString('latin1') !== 'VERSION ') return -1;
+  return lineStart;
+}
+
+export class RawConnection {
+  private buf: Buffer = Buffer.alloc(0);
+  private ended = false;
+  private waiter: (() => void) | null = null;
+
+  private constructor(private readonly sock: net.Socket) {
+    sock.on('data', (d: Buffer) => {
+      this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+      this.wake();
+    });
+    const onEnd = (): void => {
+      this.ended = true;
+      this.wake();
+    };
+    sock.on('end', onEnd);
+    sock.on('close', onEnd);
+    sock.on('error', onEnd);
+  }
+
+  static open(host: string, port: number, opts: OpenOptions = {}): Promise<RawConnection> {
+    const timeoutMs = opts.connectTimeoutMs ?? 5000;
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ host, port });
+      sock.setNoDelay(true);
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onError = (err: Error): void => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      sock.once('error', onError);
+      sock.once('connect', () => {
+        clearTimeout(timer);
+        sock.off('error', onError);
+        resolve(new RawConnection(sock));
+      });
+    });
+  }
+
+  /** True once the peer closed the connection (or it errored). */
+  get isClosed(): boolean {
+    return this.ended;
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    if (w) w();
+  }
+
+  /** Waits until new data/close arrives or `ms` elapse. */
+  private waitForEvent(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        resolve();
+      }, Math.max(0, ms));
+      this.waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Removes and returns everything received so far. */
+  take(): Buffer {
+    const b = this.buf;
+    this.buf = Buffer.alloc(0);
+    return b;
+  }
+
+  /** Writes bytes, optionally in chunks with delays. Ignores writes after close. */
+  async send(data: string | Buffer | Uint8Array, opts: SendOptions = {}): Promise<void> {
+    const bytes = toBuffer(data);
+    const size = opts.chunkSize && opts.chunkSize > 0 ? opts.chunkSize : bytes.length || 1;
+    for (let off = 0; off < bytes.length; off += size) {
+      if (this.ended || this.sock.destroyed) return;
+      const chunk = bytes.subarray(off, off + size);
+      await new Promise<void>((resolve) => {
+        this.sock.write(chunk, () => resolve());
+      });
+      if (off + size < bytes.length) await delay(opts.chunkDelayMs ?? 0);
+    }
+  }
+
+  /** Reads until the buffer ends with a complete `VERSION ` line, close, or timeout. */
+  async readUntilVersion(timeoutMs = 5000): Promise<ExchangeResult> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const at = findTrailingVersionLine(this.buf);
+      if (at >= 0) {
+        const all = this.take();
+        return {
+          data: all.subarray(0, at),
+          versionLine: all.subarray(at, all.length - 2).toString('latin1'),
+          closed: false,
+          timedOut: false,
+        };
+      }
+      if (this.ended) return { data: this.take(), closed: true, timedOut: false };
+      const left = deadline - Date.now();
+      if (left <= 0) return { data: this.take(), closed: false, timedOut: true };
+      await this.waitForEvent(left);
+    }
+  }
+
+  /** Reads until the peer closes the connection or the timeout elapses. */
+  async readUntilClose(timeoutMs = 5000): Promise<ExchangeResult> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ended) {
+      const left = deadline - Date.now();
+      if (left <= 0) return { data: this.take(), closed: false, timedOut: true };
+      await this.waitForEvent(left);
+    }
+    return { data: this.take(), closed: true, timedOut: false };
+  }
+
+  /** Collects whatever arrives during `ms` milliseconds (or until close). */
+  async readFor(ms: number): Promise<ExchangeResult> {
+    const deadline = Date.now() + ms;
+    while (!this.ended) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await this.waitForEvent(left);
+    }
+    return { data: this.take(), closed: this.ended, timedOut: false };
+  }
+
+  /** Sends `payload` and reads the reply according to `opts.mode`. */
+  async exchange(payload: string | Buffer | Uint8Array, opts: ExchangeOptions = {}): Promise<ExchangeResult> {
+    const mode = opts.mode ?? 'sentinel';
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    if (mode === 'sentinel') {
+      await this.send(Buffer.concat([toBuffer(payload), Buffer.from(SENTINEL_COMMAND, 'latin1')]), opts);
+      return this.readUntilVersion(timeoutMs);
+    }
+    await this.send(payload, opts);
+    if (mode === 'close') return this.readUntilClose(timeoutMs);
+    return this.readFor(Math.min(opts.quietMs ?? 300, timeoutMs));
+  }
+
+  /** Closes the connection (idempotent, bounded). */
+  async close(): Promise<void> {
+    if (this.sock.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.sock.destroy();
+        resolve();
+      }, 1000);
+      this.sock.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.sock.end();
+      this.sock.destroy();
+    });
+  }
+}
+
+/** One-shot helper: open a connection, do one exchange, close. */
+export async function exchangeOnce(
+  host: string,
+  port: number,
+  payload: string | Buffer | Uint8Array,
+  opts: ExchangeOptions = {},
+): Promise<ExchangeResult> {
+  const conn = await RawConnection.open(host, port);
+  try {
+    return await conn.exchange(payload, opts);
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Renders bytes for diagnostics: printable ASCII as-is, the rest escaped. */
+export function showBytes(buf: Buffer, max = 2000): string {
+  let out = '';
+  const n = Math.min(buf.length, max);
+  for (let i = 0; i < n; i++) {
+    const b = buf[i]!;
+    if (b === 0x0d) out += '\\r';
+    else if (b === 0x0a) out += '\\n';
+    else if (b === 0x5c) out += '\\\\';
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += `\\x${b.toString(16).padStart(2, '0')}`;
+  }
+  if (buf.length > max) out += `...(${buf.length - max} more bytes)`;
+  return out;
+}

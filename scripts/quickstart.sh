@@ -27,8 +27,9 @@ fi
 # person is at the terminal, rather than failing after startup.
 wants_embedded_db=true
 [ -z "${MEMGATE_DB_URL:-}" ] || wants_embedded_db=false
+# A --config file may name a database too; then the gateway itself judges.
 for arg in "$@"; do
-  case "$arg" in --db-url | --db-url=*) wants_embedded_db=false ;; esac
+  case "$arg" in --db-url | --db-url=* | --config | --config=* | --help) wants_embedded_db=false ;; esac
 done
 has_mariadb() {
   PATH="$PATH:/usr/sbin:/usr/bin" command -v mariadbd >/dev/null 2>&1 ||

@@ -40,6 +40,7 @@ async function canQuery(url: string): Promise<void> {
 
 // The server runs its init file before serving any connection, so these never clear up by waiting.
 const PERMANENT_ERRNOS = new Set([
+  1044, // ER_DBACCESS_DENIED_ERROR
   1045, // ER_ACCESS_DENIED_ERROR
   1049, // ER_BAD_DB_ERROR
 ]);

@@ -39,9 +39,12 @@ function scan(text: Buffer, start: number, end: number): Scanned | null {
   return { negative, magnitude, end: i };
 }
 
-/** safe_* accept the number only if it is followed by whitespace or the end of the token. */
+/**
+ * safe_* accept the number only if it is followed by whitespace or the end of the C string,
+ * which a NUL byte also ends.
+ */
 function followedByEnd(text: Buffer, index: number, end: number): boolean {
-  return index >= end || isSpaceByte(text[index]);
+  return index >= end || text[index] === 0 || isSpaceByte(text[index]);
 }
 
 function hasMinus(text: Buffer, start: number, end: number): boolean {

@@ -249,18 +249,84 @@ export async function exchangeOnce(
   }
 }
 
-/** Renders bytes for diagnostics: printable ASCII as-is, the rest escaped. */
-export function showBytes(buf: Buffer, max = 2000): string {
-  let out = '';
-  const n = Math.min(buf.length, max);
-  for (let i = 0; i < n; i++) {
-    const b = buf[i]!;
-    if (b === 0x0d) out += '\\r';
-    else if (b === 0x0a) out += '\\n';
-    else if (b === 0x5c) out += '\\\\';
-    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
-    else out += `\\x${b.toString(16).padStart(2, '0')}`;
+const VALUE_LINE = /^VALUE ([^ ]+) (\d+) (\d+)(?: (\d+))?\r\n$/;
+
+export interface MaskedReply {
+  masked: Buffer;
+  /** cas uniques seen in VALUE lines, by key (latin1). */
+  cas: Map<string, string>;
+}
+
+/**
+ * Masks what legitimately differs between memcached and memgate in a text
+ * protocol reply: the cas unique of `VALUE <key> <flags> <bytes> <cas>` lines
+ * becomes `<cas>`, and `VERSION <anything>` lines become `VERSION <version>`.
+ * Walks the reply line by line; VALUE headers are followed by their data block,
+ * which is copied verbatim (it may contain anything, including lines that
+ * look like protocol lines).
+ */
+export function maskTextReply(buf: Buffer): MaskedReply {
+  const parts: Buffer[] = [];
+  const cas = new Map<string, string>();
+  let i = 0;
+  while (i < buf.length) {
+    const nl = buf.indexOf(0x0a, i);
+    if (nl < 0) {
+      parts.push(buf.subarray(i));
+      break;
+    }
+    const line = buf.toString('latin1', i, nl + 1);
+    const m = VALUE_LINE.exec(line);
+    if (m) {
+      const [, key, flags, bytes, unique] = m;
+      if (unique !== undefined) {
+        cas.set(key!, unique);
+        parts.push(Buffer.from(`VALUE ${key} ${flags} ${bytes} <cas>\r\n`, 'latin1'));
+      } else {
+        parts.push(buf.subarray(i, nl + 1));
+      }
+      const end = Math.min(buf.length, nl + 1 + Number(bytes) + 2);
+      parts.push(buf.subarray(nl + 1, end));
+      i = end;
+      continue;
+    }
+    if (line.startsWith('VERSION ')) {
+      parts.push(Buffer.from('VERSION <version>\r\n', 'latin1'));
+    } else {
+      parts.push(buf.subarray(i, nl + 1));
+    }
+    i = nl + 1;
   }
-  if (buf.length > max) out += `...(${buf.length - max} more bytes)`;
+  return { masked: Buffer.concat(parts), cas };
+}
+
+/**
+ * Lossless, readable rendering: printable ASCII as-is, everything else (and
+ * `\`, `{`) escaped, runs of more than 16 equal bytes as `{<byte>*<count>}`.
+ */
+export function render(buf: Buffer): string {
+  const esc = (b: number): string => {
+    if (b === 0x0d) return '\\r';
+    if (b === 0x0a) return '\\n';
+    if (b === 0x5c) return '\\\\';
+    if (b === 0x7b) return '\\x7b';
+    if (b >= 0x20 && b < 0x7f) return String.fromCharCode(b);
+    return `\\x${b.toString(16).padStart(2, '0')}`;
+  };
+  let out = '';
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i]!;
+    let j = i + 1;
+    while (j < buf.length && buf[j] === b) j++;
+    const run = j - i;
+    if (run > 16) {
+      out += `{${esc(b)}*${run}}`;
+    } else {
+      for (let r = 0; r < run; r++) out += esc(b);
+    }
+    i = j;
+  }
   return out;
 }
+

@@ -123,6 +123,9 @@ export class TextParser {
   }
 
   private processLine(line: Buffer, emit: ParseSink): void {
+    // memcached measures the line with strlen(), so nothing after a NUL byte exists for it.
+    const nul = line.indexOf(0);
+    if (nul >= 0) line = line.subarray(0, nul);
     const { list: tokens, rest } = tokenize(line);
     // ntokens in memcached counts a terminal token after the real ones.
     const ntokens = tokens.length + 1;

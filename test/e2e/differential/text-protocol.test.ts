@@ -13,7 +13,7 @@
 import { expect } from 'chai';
 import { startGateway } from '../../helpers/gateway.js';
 import { startMemcached } from '../../helpers/memcached-server.js';
-import { RawConnection, type ExchangeResult } from '../../helpers/socket-exchange.js';
+import { maskTextReply, RawConnection, render, type ExchangeResult } from '../../helpers/socket-exchange.js';
 import { TEXT_CASES, type Payload, type Step, type StepContext, type TextCase } from './text-cases.js';
 
 interface Target {
@@ -34,86 +34,6 @@ interface StepOutcome {
 const SELFTEST = process.env['MEMGATE_DIFF_SELFTEST'] === '1';
 const STEP_TIMEOUT_MS = 4000;
 const CLOSE_TIMEOUT_MS = 3000;
-
-// ───────────────────────────── reply parsing / masking ─────────────────────────────
-
-const VALUE_LINE = /^VALUE ([^ ]+) (\d+) (\d+)(?: (\d+))?\r\n$/;
-
-interface ParsedReply {
-  masked: Buffer;
-  /** cas uniques seen in VALUE lines, by key (latin1). */
-  cas: Map<string, string>;
-}
-
-/**
- * Walks a reply line by line; VALUE headers are followed by their data block,
- * which is copied verbatim (it may contain anything, including lines that
- * look like protocol lines).
- */
-export function maskReply(buf: Buffer): ParsedReply {
-  const parts: Buffer[] = [];
-  const cas = new Map<string, string>();
-  let i = 0;
-  while (i < buf.length) {
-    const nl = buf.indexOf(0x0a, i);
-    if (nl < 0) {
-      parts.push(buf.subarray(i));
-      break;
-    }
-    const line = buf.toString('latin1', i, nl + 1);
-    const m = VALUE_LINE.exec(line);
-    if (m) {
-      const [, key, flags, bytes, unique] = m;
-      if (unique !== undefined) {
-        cas.set(key!, unique);
-        parts.push(Buffer.from(`VALUE ${key} ${flags} ${bytes} <cas>\r\n`, 'latin1'));
-      } else {
-        parts.push(buf.subarray(i, nl + 1));
-      }
-      const end = Math.min(buf.length, nl + 1 + Number(bytes) + 2);
-      parts.push(buf.subarray(nl + 1, end));
-      i = end;
-      continue;
-    }
-    if (line.startsWith('VERSION ')) {
-      parts.push(Buffer.from('VERSION <version>\r\n', 'latin1'));
-    } else {
-      parts.push(buf.subarray(i, nl + 1));
-    }
-    i = nl + 1;
-  }
-  return { masked: Buffer.concat(parts), cas };
-}
-
-/**
- * Lossless, readable rendering: printable ASCII as-is, everything else (and
- * `\`, `{`) escaped, runs of more than 16 equal bytes as `{<byte>*<count>}`.
- */
-export function render(buf: Buffer): string {
-  const esc = (b: number): string => {
-    if (b === 0x0d) return '\\r';
-    if (b === 0x0a) return '\\n';
-    if (b === 0x5c) return '\\\\';
-    if (b === 0x7b) return '\\x7b';
-    if (b >= 0x20 && b < 0x7f) return String.fromCharCode(b);
-    return `\\x${b.toString(16).padStart(2, '0')}`;
-  };
-  let out = '';
-  let i = 0;
-  while (i < buf.length) {
-    const b = buf[i]!;
-    let j = i + 1;
-    while (j < buf.length && buf[j] === b) j++;
-    const run = j - i;
-    if (run > 16) {
-      out += `{${esc(b)}*${run}}`;
-    } else {
-      for (let r = 0; r < run; r++) out += esc(b);
-    }
-    i = j;
-  }
-  return out;
-}
 
 function renderPayload(p: Payload, max = 300): string {
   const b = typeof p === 'string' ? Buffer.from(p, 'latin1') : p;
@@ -166,7 +86,7 @@ async function runCase(target: Target, tc: TextCase): Promise<CaseRun> {
         quietMs: step.quietMs,
         timeoutMs: step.timeoutMs ?? (mode === 'close' ? CLOSE_TIMEOUT_MS : STEP_TIMEOUT_MS),
       });
-      const parsed = maskReply(res.data);
+      const parsed = maskTextReply(res.data);
       for (const [k, v] of parsed.cas) cas.set(k, v);
       outcomes.push({ reply: render(parsed.masked), closed: res.closed, timedOut: res.timedOut });
     }

@@ -22,4 +22,12 @@ CREATE TABLE IF NOT EXISTS memgate_sequence (
   PRIMARY KEY (name)
 ) ENGINE=InnoDB;
 
+-- A pending delayed flush_all per item table: until flush_at, writes get their expiry capped
+-- at flush_at, so everything written before the deadline disappears at it, as in memcached.
+CREATE TABLE IF NOT EXISTS memgate_flush (
+  name     VARCHAR(64)  NOT NULL,
+  flush_at INT UNSIGNED NOT NULL,
+  PRIMARY KEY (name)
+) ENGINE=InnoDB;
+
 INSERT IGNORE INTO memgate_sequence (name, next_value) VALUES ('cas', 1);

@@ -3,6 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'winston';
+import { isRoot } from './process-utils.js';
 import { runCommand } from './run-command.js';
 
 const execFileAsync = promisify(execFile);
@@ -79,8 +80,6 @@ async function installWithApt(logger: Logger): Promise<void> {
  * inside a server process would hang unattended runs.
  */
 export async function ensureMariadbBinaries(opts: { logger: Logger; installIfMissing: boolean }): Promise<MariadbBinaries> {
-  const isRoot = process.getuid?.() === 0;
-  let found = findMariadbBinaries();
   const existingServer = findExecutable(SERVER_NAMES);
   // Installing mariadb-server over Oracle MySQL would remove it, so never do that for the user.
   if (existingServer && !(await isMariadb(existingServer))) {
@@ -89,10 +88,11 @@ export async function ensureMariadbBinaries(opts: { logger: Logger; installIfMis
         'Point memgate at that server with --db-url mysql://user:password@127.0.0.1:3306/database (or MEMGATE_DB_URL).',
     );
   }
+  const found = findMariadbBinaries();
   if (found) return found;
-  if (!isRoot || !opts.installIfMissing) throw new Error(missingMariadbMessage(isRoot));
+  if (!isRoot() || !opts.installIfMissing) throw new Error(missingMariadbMessage(isRoot()));
   await installWithApt(opts.logger);
-  found = findMariadbBinaries();
-  if (!found) throw new Error(`apt-get installed mariadb-server but the binaries are still missing. ${missingMariadbMessage(true)}`);
-  return found;
+  const installed = findMariadbBinaries();
+  if (!installed) throw new Error(`apt-get installed mariadb-server but the binaries are still missing. ${missingMariadbMessage(true)}`);
+  return installed;
 }

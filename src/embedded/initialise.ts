@@ -4,10 +4,7 @@ import type { Logger } from 'winston';
 import type { DataDirLayout } from './layout.js';
 import { runCommand } from './run-command.js';
 import { EMBEDDED_USER } from './credentials.js';
-
-export function isRoot(): boolean {
-  return process.getuid?.() === 0;
-}
+import { isRoot } from './process-utils.js';
 
 /**
  * Creates the system tables once. install-db writes into a scratch directory

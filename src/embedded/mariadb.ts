@@ -4,10 +4,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { Logger } from 'winston';
 import { ensureMariadbBinaries } from './binaries.js';
 import { EMBEDDED_USER, readOrCreatePassword } from './credentials.js';
-import { assertValidDatabaseName, initialiseDataDir, isRoot, writeInitFile } from './initialise.js';
+import { assertValidDatabaseName, initialiseDataDir, writeInitFile } from './initialise.js';
 import { layoutFor, type DataDirLayout } from './layout.js';
 import { recordOwner, settlePreviousServer } from './previous-server.js';
-import { signal } from './process-utils.js';
+import { isRoot, signal } from './process-utils.js';
 import { waitUntilReady } from './wait-ready.js';
 import { startWatchdog } from './watchdog.js';
 

@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+export function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -15,5 +15,15 @@ export function expiryParams(exptime: number): [relative: number, seconds: numbe
 }
 
 export const EXPIRY_SQL = 'IF(?, UNIX_TIMESTAMP(), 0) + ?';
+
+/**
+ * The new expiry for a write, capped at a pending delayed flush_all: memcached hides at the
+ * deadline every item written before it, including those written after the command. NULL
+ * stands for "never" inside the expression so that LEAST picks the earlier real time.
+ */
+export function cappedExpirySql(table: string): string {
+  const pendingFlush = `(SELECT flush_at FROM memgate_flush WHERE name = '${table}' AND flush_at > UNIX_TIMESTAMP())`;
+  return `IFNULL(LEAST(IFNULL(NULLIF(${EXPIRY_SQL}, 0), ${pendingFlush}), IFNULL(${pendingFlush}, 4294967295)), 0)`;
+}
 export const LIVE_SQL = '(expiry = 0 OR expiry > UNIX_TIMESTAMP())';
 export const EXPIRED_SQL = '(expiry <> 0 AND expiry <= UNIX_TIMESTAMP())';

@@ -4,7 +4,7 @@ import type { Item, StoreOutcome } from '../protocol/response.js';
 import { applyDelta } from './arithmetic.js';
 import type { CasAllocator } from './cas-allocator.js';
 import { DatabaseQueryError, DatabaseUnavailableError } from './errors.js';
-import { EXPIRED_SQL, EXPIRY_SQL, LIVE_SQL, expiryParams } from './expiry.js';
+import { EXPIRED_SQL, EXPIRY_SQL, LIVE_SQL, cappedExpirySql, expiryParams } from './expiry.js';
 import { mapKey, type ArithmeticInput, type ArithmeticResult, type KvStore, type StoreInput } from './kv-store.js';
 import { classifyMysqlError, errorCode } from './mysql-errors.js';
 import type { Connection, DatabasePool } from './pool.js';
@@ -46,7 +46,7 @@ export class MysqlKvStore implements KvStore {
     private readonly logger: Logger,
   ) {
     this.t = `\`${options.table}\``;
-    this.sql = buildStatements(this.t);
+    this.sql = buildStatements(this.t, options.table);
   }
 
   async get(keys: Buffer[]): Promise<Map<string, Item>> {
@@ -62,7 +62,7 @@ export class MysqlKvStore implements KvStore {
       const rows = await this.select(c, unique, ' FOR UPDATE');
       if (rows.length > 0) {
         await c.execute(
-          `UPDATE ${this.t} SET expiry = ${EXPIRY_SQL} WHERE mkey IN (${placeholders(rows.length)})`,
+          `UPDATE ${this.t} SET expiry = ${cappedExpirySql(this.options.table)} WHERE mkey IN (${placeholders(rows.length)})`,
           [...expiryParams(exptime), ...rows.map((r) => r.mkey)],
         );
       }
@@ -166,11 +166,17 @@ export class MysqlKvStore implements KvStore {
   }
 
   async flushAll(delay: number): Promise<void> {
-    // One fixed deadline for every batch; batches keep each transaction short on big tables.
     await this.run(true, async (c) => {
       const [rows] = await c.query(`SELECT ${delay > 0 ? EXPIRY_SQL : 'UNIX_TIMESTAMP()'} AS deadline`,
         delay > 0 ? expiryParams(delay) : []);
       const deadline = Number((rows as Array<{ deadline: number | string }>)[0]!.deadline);
+      // Recorded first, so writes racing with the batches below are capped too; a flush
+      // without delay records "now", which also cancels a pending delayed one, as in memcached.
+      await c.query(
+        'INSERT INTO memgate_flush (name, flush_at) VALUES (?, ?) ON DUPLICATE KEY UPDATE flush_at = VALUES(flush_at)',
+        [this.options.table, deadline],
+      );
+      // One fixed deadline for every batch; batches keep each transaction short on big tables.
       let after: Buffer | null = null;
       for (;;) {
         const [bounds]: [unknown, unknown] = await c.query(
@@ -229,21 +235,22 @@ export class MysqlKvStore implements KvStore {
   }
 }
 
-function buildStatements(t: string) {
-  const insert = `INSERT INTO ${t} (mkey, string_value, flags, cas_value, expiry) VALUES (?, ?, ?, CAST(? AS UNSIGNED), ${EXPIRY_SQL})`;
+function buildStatements(t: string, table: string) {
+  const expiry = cappedExpirySql(table);
+  const insert = `INSERT INTO ${t} (mkey, string_value, flags, cas_value, expiry) VALUES (?, ?, ?, CAST(? AS UNSIGNED), ${expiry})`;
   // In ON DUPLICATE KEY UPDATE, assignments run left to right and later ones see earlier
   // results, so expiry, which the condition reads, is assigned last.
   const ifExpired = (column: string) => `${column} = IF(${EXPIRED_SQL}, VALUES(${column}), ${column})`;
   return {
     set: `${insert} ON DUPLICATE KEY UPDATE string_value = VALUES(string_value), flags = VALUES(flags), cas_value = VALUES(cas_value), expiry = VALUES(expiry)`,
     add: `${insert} ON DUPLICATE KEY UPDATE ${['string_value', 'flags', 'cas_value', 'expiry'].map(ifExpired).join(', ')}`,
-    replace: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${EXPIRY_SQL} WHERE mkey = ? AND ${LIVE_SQL}`,
-    cas: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${EXPIRY_SQL} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
+    replace: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL}`,
+    cas: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
     append: `UPDATE ${t} SET string_value = CONCAT(string_value, ?), cas_value = CAST(? AS UNSIGNED) WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ?`,
     prepend: `UPDATE ${t} SET string_value = CONCAT(?, string_value), cas_value = CAST(? AS UNSIGNED) WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ?`,
     delete: `DELETE FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
     deleteCas: `DELETE FROM ${t} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
-    touch: `UPDATE ${t} SET expiry = ${EXPIRY_SQL} WHERE mkey = ? AND ${LIVE_SQL}`,
+    touch: `UPDATE ${t} SET expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL}`,
     exists: `SELECT 1 FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
   };
 }

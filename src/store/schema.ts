@@ -24,10 +24,10 @@ export async function schemaStatements(engine: Engine, table: string): Promise<s
 async function tableExists(pool: DatabasePool, table: string): Promise<boolean> {
   return pool.withConnection(async (connection) => {
     const [rows] = await connection.query(
-      'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?, ?)',
-      [table, 'memgate_sequence'],
+      'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?, ?, ?)',
+      [table, 'memgate_sequence', 'memgate_flush'],
     );
-    return Number((rows as Array<{ n: number | string }>)[0]!.n) === 2;
+    return Number((rows as Array<{ n: number | string }>)[0]!.n) === 3;
   });
 }
 

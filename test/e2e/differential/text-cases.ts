@@ -102,8 +102,6 @@ function nowSec(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-const STORAGE_CMDS = ['set', 'add', 'replace', 'append', 'prepend'] as const;
-
 // ───────────────────────────── storage commands ─────────────────────────────
 
 def('set/get/gets basics, overwrite, miss', (k) => [
@@ -182,6 +180,35 @@ def('cas: bad unique, noreply', (k) => [
   `cas ${k('a')} 0 0 1 1 noreply extra\r\nz\r\n`,
 ]);
 
+def('which commands change the cas unique (incr/decr/append/prepend do, touch/gat do not)', (k) => {
+  const steps: StepLike[] = [];
+  const mutators: Array<[string, string]> = [
+    ['touch', `touch ${k('a')} 1000\r\n`],
+    ['gat', `gat 1000 ${k('a')}\r\n`],
+    ['get', `get ${k('a')}\r\n`],
+    ['incr', `incr ${k('a')} 1\r\n`],
+    ['decr', `decr ${k('a')} 1\r\n`],
+    ['append', `append ${k('a')} 0 0 1\r\n0\r\n`],
+    ['prepend', `prepend ${k('a')} 0 0 1\r\n1\r\n`],
+    ['failed add', `add ${k('a')} 0 0 1\r\n9\r\n`],
+    ['failed incr', `incr ${k('a')} abc\r\n`],
+  ];
+  for (const [, cmd] of mutators) {
+    steps.push(set(k('a'), '10'), `gets ${k('a')}\r\n`, cmd, (ctx) => `cas ${k('a')} 0 0 2 ${ctx.cas(k('a'))}\r\n42\r\n`, `get ${k('a')}\r\n`);
+  }
+  steps.push(
+    set(k('b'), '1'),
+    `gets ${k('b')}\r\n`,
+    set(k('b'), '1'),
+    (ctx) => `cas ${k('b')} 0 0 1 ${ctx.cas(k('b'))}\r\n2\r\n`,
+    `gets ${k('b')}\r\n`,
+    (ctx) => `cas ${k('b')} 0 0 1 ${ctx.cas(k('b'))} noreply\r\n3\r\n`,
+    (ctx) => `cas ${k('b')} 0 0 1 ${ctx.cas(k('b'))}\r\n4\r\n`,
+    `get ${k('b')}\r\n`,
+  );
+  return steps;
+});
+
 def('multi-get with hits, misses and duplicate keys; gets multi', (k) => [
   set(k('a'), 'A', 1),
   set(k('b'), 'BB', 2),
@@ -190,7 +217,22 @@ def('multi-get with hits, misses and duplicate keys; gets multi', (k) => [
   `gets ${k('a')} ${k('x')} ${k('b')} ${k('a')}\r\n`,
   `get ${k('x')} ${k('y')}\r\n`,
   `get  ${k('a')}   ${k('b')}  \r\n`,
+  `get ${k('a')} noreply\r\n`,
+  `gets ${k('b')} noreply\r\n`,
 ]);
+
+def('large multi-get response (60 values of 20 KB)', (k) => {
+  const steps: StepLike[] = [];
+  const keys: string[] = [];
+  let batch = '';
+  for (let i = 0; i < 60; i++) {
+    const key = k(`v${i}`);
+    keys.push(key);
+    batch += set(key, String.fromCharCode(65 + (i % 26)).repeat(20_000 + i), i);
+  }
+  steps.push(batch, `get ${keys.join(' ')}\r\n`, `gets ${keys.slice(0, 10).join(' ')}\r\n`);
+  return steps;
+});
 
 def('get with more than 24 tokens (re-tokenized)', (k) => {
   const keys = Array.from({ length: 60 }, (_, i) => k(`t${i}`));
@@ -257,6 +299,20 @@ def('gat/gats/touch', (k) => [
   set(k('c'), 'c'),
   `gat 2678400 ${k('c')}\r\n`,
   `get ${k('c')}\r\n`,
+  set(k('d'), 'd', 0, -1),
+  `touch ${k('d')} 0\r\n`,
+  set(k('e'), 'e'),
+  `touch ${k('e')} 4294967296\r\n`,
+  `get ${k('e')}\r\n`,
+  `touch ${k('e')} 2147483648\r\n`,
+  `get ${k('e')}\r\n`,
+  set(k('f'), 'f'),
+  `gats 9999999999 ${k('f')}\r\n`,
+  `get ${k('f')}\r\n`,
+  set(k('g'), 'g'),
+  `gat 99999999999999999999 ${k('g')}\r\n`,
+  `touch ${k('g')} 99999999999999999999\r\n`,
+  `get ${k('g')}\r\n`,
 ]);
 
 def('delete variants', (k) => [
@@ -393,6 +449,16 @@ def('incr on odd stored values (leading spaces, trailing junk, sign, NUL, empty)
   `get ${k('hex')}\r\n`,
   set(k('sp2'), ' '),
   `incr ${k('sp2')} 1\r\n`,
+  set(k('zeros'), '00000000000000000000000000001'),
+  `incr ${k('zeros')} 1\r\n`,
+  `get ${k('zeros')}\r\n`,
+  set(k('dsp'), '  12'),
+  `decr ${k('dsp')} 1\r\n`,
+  `get ${k('dsp')}\r\n`,
+  set(k('max'), '9223372036854775808'),
+  `incr ${k('max')} 9223372036854775807\r\n`,
+  `incr ${k('max')} 1\r\n`,
+  `get ${k('max')}\r\n`,
 ]);
 
 def('incr/decr bad delta and arity', (k) => [
@@ -913,6 +979,24 @@ def('HTTP request line closes the connection', (k) => [
   `get ${k('a')}\r\n`,
 ]);
 
+def('HTTP line or over-long line in the same write as earlier commands', (k) => [
+  { send: set(k('a'), 'x') + `foo HTTP/1.0\r\n`, mode: 'close' },
+  { send: `get ${k('a')}\r\n`, newConnection: true },
+  { send: set(k('b'), 'y') + 'z'.repeat(3000), mode: 'close', newConnection: true },
+  { send: `get ${k('b')}\r\n`, newConnection: true },
+  { send: `get ${k('a')}\r\nquit\r\nGET / HTTP/1.1\r\n`, mode: 'close' },
+]);
+
+def('too-large value sent in pieces: reply only after the swallowed data is complete', (k) => [
+  set(k('a'), 'old'),
+  { send: `set ${k('a')} 0 0 2000000\r\n` + 'v'.repeat(1000), mode: 'quiet', quietMs: 300 },
+  { send: 'v'.repeat(1_999_000), mode: 'quiet', quietMs: 300 },
+  { send: '\r\n' },
+  `get ${k('a')}\r\n`,
+  { send: `add ${k('a')} 0 0 1500000\r\n`, mode: 'quiet', quietMs: 300 },
+  { send: 'w'.repeat(1_500_000) + '\r\n' },
+]);
+
 def('line of 3000 bytes without newline closes; 2048 does not', () => [
   { send: 'x'.repeat(3000), mode: 'close' },
   { send: 'x'.repeat(2049), mode: 'close', newConnection: true },
@@ -998,6 +1082,3 @@ def(
 );
 
 export const TEXT_CASES: readonly TextCase[] = [...cases.filter((c) => !c.timing), ...cases.filter((c) => c.timing)];
-
-/** Used by the corpus itself; exported for tests of the harness. */
-export const STORAGE_COMMANDS = STORAGE_CMDS;

@@ -1,0 +1,174 @@
+import { expect } from 'chai';
+import { CasAllocator } from '../../../src/store/cas-allocator.js';
+import { parseDatabaseUrl } from '../../../src/store/db-url.js';
+import { MysqlKvStore } from '../../../src/store/mysql-kv-store.js';
+import { createDatabasePool, type DatabasePool } from '../../../src/store/pool.js';
+import { applySchema } from '../../../src/store/schema.js';
+import { freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
+
+const k = (s: string) => Buffer.from(s);
+const ITEM_SIZE_MAX = 1024 * 1024;
+
+describe('MysqlKvStore (real MariaDB)', function () {
+  this.timeout(60000);
+  const logger = testLogger();
+  let pools: DatabasePool[] = [];
+  let table: string;
+  /** two stores with their own pools and CAS allocators: two gateways on one table */
+  let a: MysqlKvStore;
+  let b: MysqlKvStore;
+
+  const makeStore = (pool: DatabasePool, blockSize = 10) =>
+    new MysqlKvStore(pool, new CasAllocator(pool, blockSize), { table, itemSizeMax: ITEM_SIZE_MAX }, logger);
+
+  const sql = async (text: string, params: unknown[] = []) =>
+    pools[0]!.withConnection(async (c) => (await c.query(text, params))[0]);
+
+  before(async () => {
+    const endpoint = parseDatabaseUrl(await getTestDatabaseUrl());
+    const options = { endpoint, size: 8, acquireTimeoutMs: 5000, connectTimeoutMs: 5000, idleTimeoutMs: 10000 };
+    pools = [createDatabasePool(options, logger), createDatabasePool(options, logger)];
+    table = freshTableName('store');
+    await applySchema(pools[0]!, { engine: 'innodb', table, onlyIfMissing: false }, logger);
+    a = makeStore(pools[0]!);
+    b = makeStore(pools[1]!);
+  });
+
+  after(async () => {
+    await sql(`DROP TABLE IF EXISTS \`${table}\``);
+    await Promise.all(pools.map((p) => p.close()));
+  });
+
+  const set = (store: MysqlKvStore, key: string, value: string, exptime = 0, flags = 0) =>
+    store.store({ mode: 'set', key: k(key), value: k(value), flags, exptime, cas: 0n });
+
+  it('stores rows that SQL can read: key, value, flags, cas, absolute expiry', async () => {
+    await set(a, 'sql-visible', 'hello', 100, 42);
+    const rows = await sql(`SELECT mkey, string_value, flags, cas_value, expiry, UNIX_TIMESTAMP() AS now FROM \`${table}\` WHERE mkey = ?`, [k('sql-visible')]) as Array<Record<string, unknown>>;
+    expect(rows).to.have.length(1);
+    const row = rows[0]!;
+    expect((row.string_value as Buffer).toString()).to.equal('hello');
+    expect(row.flags).to.equal(42);
+    const now = Number(row.now);
+    expect(Number(row.expiry)).to.be.within(now + 99, now + 100);
+  });
+
+  it('follows memcached exptime rules by the database clock', async () => {
+    const [[{ now }]] = [await sql('SELECT UNIX_TIMESTAMP() AS now') as Array<{ now: number }>];
+    await set(a, 'never', 'v', 0);
+    await set(a, 'relative', 'v', 1000);
+    await set(a, 'negative', 'v', -1);
+    await set(a, 'absolute-past', 'v', 2678400);
+    await set(a, 'absolute-future', 'v', Number(now) + 1000);
+    const found = await b.get(['never', 'relative', 'negative', 'absolute-past', 'absolute-future'].map(k));
+    expect([...found.keys()].sort()).to.deep.equal(['absolute-future', 'never', 'relative']);
+  });
+
+  it('treats an expired row as absent for add, replace, append, incr, touch and cas', async () => {
+    await set(a, 'dead', '5', -1);
+    expect((await b.store({ mode: 'replace', key: k('dead'), value: k('x'), flags: 0, exptime: 0, cas: 0n })).outcome).to.equal('not_stored');
+    expect((await b.store({ mode: 'append', key: k('dead'), value: k('x'), flags: 0, exptime: 0, cas: 0n })).outcome).to.equal('not_stored');
+    expect((await b.arithmetic({ key: k('dead'), incr: true, delta: 1n })).outcome).to.equal('not_found');
+    expect(await b.touch(k('dead'), 100)).to.equal('not_found');
+    expect(await b.delete(k('dead'))).to.equal('not_found');
+    const rows = await sql(`SELECT cas_value FROM \`${table}\` WHERE mkey = 'dead'`) as Array<{ cas_value: string }>;
+    expect((await b.store({ mode: 'cas', key: k('dead'), value: k('x'), flags: 0, exptime: 0, cas: BigInt(rows[0]!.cas_value) })).outcome).to.equal('not_found');
+    expect((await b.store({ mode: 'add', key: k('dead'), value: k('alive'), flags: 3, exptime: 0, cas: 0n })).outcome).to.equal('stored');
+    const item = (await a.get([k('dead')])).get('dead');
+    expect(item?.value.toString()).to.equal('alive');
+    expect(item?.flags).to.equal(3);
+  });
+
+  it('add with an exptime in the past is STORED when absent and NOT_STORED over a live item', async () => {
+    expect((await a.store({ mode: 'add', key: k('probe'), value: k(''), flags: 0, exptime: 2678400, cas: 0n })).outcome).to.equal('stored');
+    expect((await a.get([k('probe')])).size).to.equal(0);
+    await set(a, 'probe-live', 'session');
+    expect((await b.store({ mode: 'add', key: k('probe-live'), value: k(''), flags: 0, exptime: 2678400, cas: 0n })).outcome).to.equal('not_stored');
+    expect((await a.get([k('probe-live')])).get('probe-live')?.value.toString()).to.equal('session');
+  });
+
+  it('gives CAS values that are unique across stores and never repeat after delete and re-add', async () => {
+    const seen = new Set<bigint>();
+    for (let round = 0; round < 30; round++) {
+      const store = round % 2 === 0 ? a : b;
+      const result = await set(store, 'cas-key', `v${round}`);
+      expect(seen.has(result.cas!), `cas ${result.cas} repeated`).to.equal(false);
+      seen.add(result.cas!);
+      await (round % 3 === 0 ? a : b).delete(k('cas-key'));
+    }
+  });
+
+  it('lets exactly one of two concurrent cas writers win', async () => {
+    for (let round = 0; round < 10; round++) {
+      const { cas } = await set(a, 'race', 'start');
+      const results = await Promise.all([a, b].map((store, i) =>
+        store.store({ mode: 'cas', key: k('race'), value: k(`w${i}`), flags: 0, exptime: 0, cas: cas! })));
+      expect(results.map((r) => r.outcome).sort()).to.deep.equal(['exists', 'stored']);
+    }
+  });
+
+  it('never loses an increment under concurrency from two stores', async () => {
+    await set(a, 'counter', '0');
+    const workers = Array.from({ length: 8 }, (_, w) => (async () => {
+      for (let i = 0; i < 50; i++) {
+        const r = await (w % 2 === 0 ? a : b).arithmetic({ key: k('counter'), incr: true, delta: 1n });
+        expect(r.outcome).to.equal('ok');
+      }
+    })());
+    await Promise.all(workers);
+    expect((await a.get([k('counter')])).get('counter')?.value.toString()).to.equal('400');
+  });
+
+  it('creates a counter with an initial value exactly once when asked to', async () => {
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+      (i % 2 ? a : b).arithmetic({ key: k('initial'), incr: true, delta: 1n, initial: { value: 10n, exptime: 0 } })));
+    const values = results.map((r) => (r.outcome === 'ok' ? r.value : -1n)).sort((x, y) => Number(x - y));
+    expect(values).to.deep.equal([10n, 11n, 12n, 13n, 14n, 15n]);
+  });
+
+  it('touch reports TOUCHED even when the expiry does not change', async () => {
+    await set(a, 'touch-same', 'v', 0);
+    expect(await a.touch(k('touch-same'), 0)).to.equal('touched');
+    expect(await a.touch(k('touch-same'), 0)).to.equal('touched');
+    expect(await a.touch(k('absent'), 0)).to.equal('not_found');
+  });
+
+  it('gat returns the item and moves its expiry', async () => {
+    await set(a, 'gat', 'v', 0);
+    const found = await b.getAndTouch([k('gat'), k('gat-missing')], -1);
+    expect(found.get('gat')?.value.toString()).to.equal('v');
+    expect((await a.get([k('gat')])).size).to.equal(0);
+  });
+
+  it('refuses an append that would exceed the item size (NOT_STORED), keeping the old value', async () => {
+    const big = Buffer.alloc(ITEM_SIZE_MAX - 200, 'a');
+    await a.store({ mode: 'set', key: k('big'), value: big, flags: 0, exptime: 0, cas: 0n });
+    const r = await a.store({ mode: 'append', key: k('big'), value: Buffer.alloc(300, 'b'), flags: 0, exptime: 0, cas: 0n });
+    expect(r.outcome).to.equal('not_stored');
+    expect((await a.get([k('big')])).get('big')?.value.length).to.equal(big.length);
+  });
+
+  it('flush_all hides every row in batches, and later writes are visible', async () => {
+    const values = Array.from({ length: 12000 }, (_, i) => [k(`flush-${i}`), k('v'), 0, i + 1, 0]);
+    for (let i = 0; i < values.length; i += 2000) {
+      await sql(`INSERT INTO \`${table}\` (mkey, string_value, flags, cas_value, expiry) VALUES ?`, [values.slice(i, i + 2000)]);
+    }
+    await a.flushAll(0);
+    const live = await sql(`SELECT COUNT(*) AS n FROM \`${table}\` WHERE expiry = 0 OR expiry > UNIX_TIMESTAMP()`) as Array<{ n: number }>;
+    expect(Number(live[0]!.n)).to.equal(0);
+    await set(b, 'after-flush', 'v');
+    expect((await a.get([k('after-flush')])).size).to.equal(1);
+  });
+
+  it('a delayed flush_all hides at its deadline items written before it, even after the command', async () => {
+    await set(a, 'delayed-before', 'v');
+    await a.flushAll(2);
+    await set(b, 'delayed-after', 'v', 1000);
+    await b.touch(k('delayed-before'), 1000);
+    expect((await a.get([k('delayed-before'), k('delayed-after')])).size).to.equal(2);
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    expect((await b.get([k('delayed-before'), k('delayed-after')])).size).to.equal(0);
+    await set(a, 'delayed-later', 'v');
+    expect((await b.get([k('delayed-later')])).size, 'writes after the deadline live on').to.equal(1);
+  });
+});

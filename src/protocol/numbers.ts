@@ -29,13 +29,12 @@ function scan(text: Buffer, start: number, end: number): Scanned | null {
   }
   const digitsStart = i;
   let magnitude = 0n;
-  // Beyond 21 digits every value has overflowed; keep scanning for the end index only.
+  // Leading zeros are free; past 2^64 the value has overflowed and only the end index matters.
   while (i < end && text[i]! >= 0x30 && text[i]! <= 0x39) {
-    if (i - digitsStart < 22) magnitude = magnitude * 10n + BigInt(text[i]! - 0x30);
+    if (magnitude <= U64_MAX) magnitude = magnitude * 10n + BigInt(text[i]! - 0x30);
     i++;
   }
   if (i === digitsStart) return null;
-  if (i - digitsStart >= 22) magnitude = U64_MAX + 1n;
   return { negative, magnitude, end: i };
 }
 

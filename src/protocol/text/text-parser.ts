@@ -1,6 +1,6 @@
 import { KEY_MAX_LENGTH, MAX_LINE_WITHOUT_NEWLINE, itemTotalSize } from '../limits.js';
 import { parseI32, parseU32, parseU64 } from '../numbers.js';
-import type { ParseSink } from '../parse-events.js';
+import type { ParseEvent, ParseSink } from '../parse-events.js';
 import type { StoreMode } from '../request.js';
 import { tokenize, tokenText, type Token } from './tokenize.js';
 
@@ -39,13 +39,15 @@ export class TextParser {
   private parkedLength = 0;
   private store: PendingStore | null = null;
   private swallowBytes = 0;
+  /** memcached answers a too-large store only once its whole value has been swallowed */
+  private afterSwallow: ParseEvent | null = null;
   private closed = false;
 
   constructor(private readonly options: TextParserOptions) {}
 
   feed(chunk: Buffer, emit: ParseSink): void {
     if (this.closed || chunk.length === 0) return;
-    if (this.swallowBytes > 0 && this.buf.length === 0) chunk = this.swallow(chunk);
+    if (this.swallowBytes > 0 && this.buf.length === 0) chunk = this.swallow(chunk, emit);
     if (chunk.length === 0) return;
     if (this.store && this.buf.length + this.parkedLength + chunk.length < this.store.needed) {
       this.parked.push(chunk);
@@ -60,16 +62,20 @@ export class TextParser {
     this.drain(emit);
   }
 
-  private swallow(chunk: Buffer): Buffer {
+  private swallow(chunk: Buffer, emit: ParseSink): Buffer {
     const n = Math.min(this.swallowBytes, chunk.length);
     this.swallowBytes -= n;
+    if (this.swallowBytes === 0 && this.afterSwallow) {
+      emit(this.afterSwallow);
+      this.afterSwallow = null;
+    }
     return chunk.subarray(n);
   }
 
   private drain(emit: ParseSink): void {
     while (!this.closed && this.buf.length > 0) {
       if (this.swallowBytes > 0) {
-        this.buf = this.swallow(this.buf);
+        this.buf = this.swallow(this.buf, emit);
         continue;
       }
       if (this.store) {
@@ -266,7 +272,7 @@ export class TextParser {
     if (itemTotalSize(key.length, flags, length) > this.options.itemSizeMax) {
       // The value still arrives; swallow it so the stream stays in sync.
       this.swallowBytes = needed;
-      emit({ type: 'request', request: { kind: 'tooLarge', mode, key, noreply } });
+      this.afterSwallow = { type: 'request', request: { kind: 'tooLarge', mode, key, noreply } };
       return;
     }
     this.store = { mode, key, flags, exptime, cas, noreply, needed };

@@ -9,6 +9,7 @@ describe('numbers (memcached safe_strto* semantics)', () => {
     expect(parseU64(b('18446744073709551615'))).to.equal(18446744073709551615n);
     expect(parseU64(b('18446744073709551616'))).to.equal(null);
     expect(parseU64(b('99999999999999999999999'))).to.equal(null);
+    expect(parseU64(b('00000000000000000000000000001'))).to.equal(1n);
   });
 
   it('parseU64 accepts what strtoull accepts: leading blanks, a plus sign, "-0"', () => {

@@ -1,0 +1,338 @@
+/**
+ * Two gateways on ONE table: whatever one does, the other sees, and the atomic commands stay
+ * atomic when they race through different gateways (the database is the only shared state).
+ */
+import net from 'node:net';
+import { expect } from 'chai';
+import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+
+/** A raw text-protocol connection that reads whole replies (VALUE blocks and STAT lists up to END). */
+class Conn {
+  private buf: Buffer = Buffer.alloc(0);
+  private wake: (() => void) | null = null;
+  private ended = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      this.notify();
+    });
+    const end = (): void => {
+      this.ended = true;
+      this.notify();
+    };
+    socket.on('close', end);
+    socket.on('error', end);
+  }
+
+  static open(port: number, timeoutMs = 3000): Promise<Conn> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${port} timed out`));
+      }, timeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new Conn(socket));
+      });
+    });
+  }
+
+  send(data: string | Buffer): void {
+    this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private async until<T>(take: () => T | undefined, deadline: number, what: string): Promise<T> {
+    for (;;) {
+      const result = take();
+      if (result !== undefined) return result;
+      if (this.ended) throw new Error(`connection closed while waiting for ${what}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; have ${JSON.stringify(this.buf.toString('latin1').slice(0, 200))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private line(deadline: number): Promise<string> {
+    return this.until(() => {
+      const eol = this.buf.indexOf('\r\n');
+      if (eol < 0) return undefined;
+      const line = this.buf.toString('latin1', 0, eol);
+      this.buf = this.buf.subarray(eol + 2);
+      return line;
+    }, deadline, 'a reply line');
+  }
+
+  private bytes(n: number, deadline: number): Promise<Buffer> {
+    return this.until(() => {
+      if (this.buf.length < n) return undefined;
+      const out = this.buf.subarray(0, n);
+      this.buf = this.buf.subarray(n);
+      return out;
+    }, deadline, `${n} bytes of data`);
+  }
+
+  /** One complete reply as latin1 text, CRLFs included. */
+  async reply(timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let out = '';
+    for (;;) {
+      const line = await this.line(deadline);
+      out += `${line}\r\n`;
+      const value = /^VALUE \S+ \d+ (\d+)/.exec(line);
+      if (value) {
+        out += (await this.bytes(Number(value[1]) + 2, deadline)).toString('latin1');
+        continue;
+      }
+      if (line.startsWith('STAT ')) continue;
+      return out;
+    }
+  }
+
+  async request(data: string | Buffer, timeoutMs = 5000): Promise<string> {
+    this.send(data);
+    return this.reply(timeoutMs);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+interface Value {
+  key: string;
+  flags: number;
+  cas?: string;
+  data: string;
+}
+
+function parseValues(reply: string): Value[] {
+  const values: Value[] = [];
+  let at = 0;
+  for (;;) {
+    const eol = reply.indexOf('\r\n', at);
+    const line = reply.slice(at, eol);
+    const m = /^VALUE (\S+) (\d+) (\d+)(?: (\d+))?$/.exec(line);
+    if (!m) {
+      expect(line, `reply ${JSON.stringify(reply)}`).to.equal('END');
+      return values;
+    }
+    const bytes = Number(m[3]);
+    values.push({ key: m[1]!, flags: Number(m[2]), cas: m[4], data: reply.slice(eol + 2, eol + 2 + bytes) });
+    at = eol + 2 + bytes + 2;
+  }
+}
+
+function setCommand(verb: string, key: string, value: string, exptime = 0, flags = 0, cas?: string): string {
+  return `${verb} ${key} ${flags} ${exptime} ${Buffer.byteLength(value, 'latin1')}${cas ? ` ${cas}` : ''}\r\n${value}\r\n`;
+}
+
+async function casOf(conn: Conn, key: string): Promise<string> {
+  const values = parseValues(await conn.request(`gets ${key}\r\n`));
+  expect(values, `gets ${key}`).to.have.length(1);
+  return values[0]!.cas!;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('e2e: two gateways sharing one table', function () {
+  this.timeout(60_000);
+  let a: RunningGateway;
+  let b: RunningGateway;
+  let ca: Conn;
+  let cb: Conn;
+  const opened: Conn[] = [];
+
+  async function open(gateway: RunningGateway): Promise<Conn> {
+    const conn = await Conn.open(gateway.port);
+    opened.push(conn);
+    return conn;
+  }
+
+  before(async () => {
+    a = await startGateway();
+    // B refills its CAS block often, so values from the shared sequence interleave with A's.
+    b = await startGateway({ config: { db: { table: a.table, casBlockSize: 7 } } });
+    expect(b.table).to.equal(a.table);
+    ca = await open(a);
+    cb = await open(b);
+  });
+
+  after(async () => {
+    for (const conn of opened) conn.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it('a set through one gateway is read, deleted and touched through the other', async () => {
+    expect(await ca.request(setCommand('set', 'shared', 'from A', 0, 42))).to.equal('STORED\r\n');
+    expect(await cb.request('get shared\r\n')).to.equal('VALUE shared 42 6\r\nfrom A\r\nEND\r\n');
+    // the cas is the row's, so both gateways report the same one
+    expect(await casOf(cb, 'shared')).to.equal(await casOf(ca, 'shared'));
+
+    expect(await cb.request(setCommand('append', 'shared', ' and B'))).to.equal('STORED\r\n');
+    expect(await ca.request('get shared\r\n')).to.equal('VALUE shared 42 12\r\nfrom A and B\r\nEND\r\n');
+
+    expect(await cb.request('delete shared\r\n')).to.equal('DELETED\r\n');
+    expect(await ca.request('get shared\r\n')).to.equal('END\r\n');
+    expect(await ca.request('delete shared\r\n')).to.equal('NOT_FOUND\r\n');
+
+    // touch through B with a negative exptime: A stops seeing the item at once
+    expect(await ca.request(setCommand('set', 'touched', 'x'))).to.equal('STORED\r\n');
+    expect(await cb.request('touch touched -1\r\n')).to.equal('TOUCHED\r\n');
+    expect(await ca.request('get touched\r\n')).to.equal('END\r\n');
+    expect(await ca.request('touch touched 100\r\n')).to.equal('NOT_FOUND\r\n');
+  });
+
+  it('cas race: of two gateways sending the same cas at once, exactly one wins (20 rounds)', async () => {
+    const key = 'cas-race';
+    expect(await ca.request(setCommand('set', key, 'round-0'))).to.equal('STORED\r\n');
+    for (let round = 1; round <= 20; round++) {
+      const [casA, casB] = await Promise.all([casOf(ca, key), casOf(cb, key)]);
+      expect(casB, `round ${round}: both gateways see the same cas`).to.equal(casA);
+      ca.send(setCommand('cas', key, `A-${round}`, 0, 0, casA));
+      cb.send(setCommand('cas', key, `B-${round}`, 0, 0, casB));
+      const [replyA, replyB] = await Promise.all([ca.reply(), cb.reply()]);
+      expect([replyA, replyB].sort(), `round ${round}`).to.deep.equal(['EXISTS\r\n', 'STORED\r\n']);
+      const winner = replyA === 'STORED\r\n' ? `A-${round}` : `B-${round}`;
+      for (const conn of [ca, cb]) {
+        const values = parseValues(await conn.request(`gets ${key}\r\n`));
+        expect(values.map((v) => v.data), `round ${round}`).to.deep.equal([winner]);
+        expect(values[0]!.cas).to.not.equal(casA);
+      }
+    }
+  });
+
+  it('20 clients x 500 pipelined incr over both gateways end at exactly 10000', async () => {
+    const clients = 20;
+    const perClient = 500;
+    const window = 50;
+    expect(await ca.request(setCommand('set', 'hits', '0'))).to.equal('STORED\r\n');
+    const conns = await Promise.all(Array.from({ length: clients }, (_, i) => open(i % 2 === 0 ? a : b)));
+
+    const started = Date.now();
+    const seen = await Promise.all(conns.map(async (conn, i) => {
+      const replies: string[] = [];
+      for (let sent = 0; sent < perClient; sent += window) {
+        conn.send('incr hits 1\r\n'.repeat(Math.min(window, perClient - sent)));
+        for (let j = 0; j < window && sent + j < perClient; j++) replies.push(await conn.reply(15_000));
+      }
+      return { i, replies };
+    }));
+    const elapsed = Date.now() - started;
+
+    const all: number[] = [];
+    for (const { i, replies } of seen) {
+      expect(replies, `client ${i}`).to.have.length(perClient);
+      const numbers = replies.map((reply) => {
+        expect(reply, `client ${i}: every reply is a number`).to.match(/^\d+\r\n$/);
+        return Number(reply.trim());
+      });
+      // its own increments are applied in order, so what one client sees only grows
+      for (let j = 1; j < numbers.length; j++) expect(numbers[j]!, `client ${i} reply ${j}`).to.be.greaterThan(numbers[j - 1]!);
+      all.push(...numbers);
+    }
+    // every increment happened exactly once: the replies are 1..10000, each once
+    all.sort((x, y) => x - y);
+    expect(all[0]).to.equal(1);
+    expect(all[all.length - 1]).to.equal(clients * perClient);
+    expect(new Set(all).size).to.equal(clients * perClient);
+    for (const conn of [ca, cb]) expect(await conn.request('get hits\r\n')).to.equal(`VALUE hits 0 5\r\n${clients * perClient}\r\nEND\r\n`);
+    console.log(`      (${clients * perClient} incr in ${elapsed} ms)`);
+  });
+
+  it('add race: 10 clients adding one key (new, or over an expired row) at once through both gateways, exactly one STORED', async () => {
+    const conns = await Promise.all(Array.from({ length: 10 }, (_, i) => open(i % 2 === 0 ? a : b)));
+    for (let round = 0; round < 10; round++) {
+      const key = `add-race-${round}`;
+      // rounds 5..9 race over a row that is still in the table but expired
+      if (round >= 5) expect(await ca.request(setCommand('set', key, 'expired', -1))).to.equal('STORED\r\n');
+      conns.forEach((conn, i) => conn.send(setCommand('add', key, `client-${i}`)));
+      const replies = await Promise.all(conns.map((conn) => conn.reply()));
+      const stored = replies.flatMap((reply, i) => (reply === 'STORED\r\n' ? [i] : []));
+      expect(stored, `round ${round}: ${JSON.stringify(replies)}`).to.have.length(1);
+      expect(replies.filter((reply) => reply === 'NOT_STORED\r\n'), `round ${round}`).to.have.length(9);
+      for (const conn of [ca, cb]) {
+        expect(parseValues(await conn.request(`get ${key}\r\n`)).map((v) => v.data)).to.deep.equal([`client-${stored[0]}`]);
+      }
+    }
+  });
+
+  it('cas values never repeat for a key across delete and re-add through different gateways', async () => {
+    const key = 'cas-unique';
+    const seen = new Map<string, string>();
+    const record = (cas: string, what: string) => {
+      expect(seen.has(cas), `cas ${cas} from ${what} repeats ${seen.get(cas)}`).to.equal(false);
+      seen.set(cas, what);
+    };
+    for (let i = 0; i < 60; i++) {
+      const [writer, other] = i % 2 === 0 ? [ca, cb] : [cb, ca];
+      const name = i % 2 === 0 ? 'A' : 'B';
+      expect(await writer.request(setCommand('add', key, `v${i}`)), `add #${i}`).to.equal('STORED\r\n');
+      const cas = await casOf(other, key);
+      expect(await casOf(writer, key)).to.equal(cas);
+      record(cas, `add #${i} via ${name}`);
+      expect(await other.request(setCommand('set', key, `w${i}`))).to.equal('STORED\r\n');
+      record(await casOf(writer, key), `set #${i}`);
+      expect(await other.request(`delete ${key}\r\n`)).to.equal('DELETED\r\n');
+      expect(await writer.request(`gets ${key}\r\n`)).to.equal('END\r\n');
+    }
+    expect(seen.size).to.equal(120);
+  });
+
+  describe('expiry, judged by the one database clock', () => {
+    it('exptime 1 through A: after ~2 s both gateways miss; touch through B extends it for both', async () => {
+      expect(await ca.request(setCommand('set', 'short', 'brief', 1))).to.equal('STORED\r\n');
+      expect(await ca.request(setCommand('set', 'extended', 'kept', 1))).to.equal('STORED\r\n');
+      expect(await ca.request(setCommand('set', 'shortened', 'cut', 0))).to.equal('STORED\r\n');
+      expect(await cb.request('touch extended 100\r\n')).to.equal('TOUCHED\r\n');
+      expect(await cb.request('touch shortened 1\r\n')).to.equal('TOUCHED\r\n');
+      expect(await cb.request('get short\r\n')).to.equal('VALUE short 0 5\r\nbrief\r\nEND\r\n');
+
+      await sleep(2100);
+      for (const conn of [ca, cb]) {
+        expect(await conn.request('get short\r\n')).to.equal('END\r\n');
+        expect(await conn.request('get shortened\r\n')).to.equal('END\r\n');
+        expect(await conn.request('get extended\r\n')).to.equal('VALUE extended 0 4\r\nkept\r\nEND\r\n');
+        expect(await conn.request('touch short 100\r\n')).to.equal('NOT_FOUND\r\n');
+        expect(await conn.request('incr short 1\r\n')).to.equal('NOT_FOUND\r\n');
+      }
+      // the expired row is still in the table; add and replace must treat it as absent
+      expect(await cb.request(setCommand('replace', 'short', 'nope'))).to.equal('NOT_STORED\r\n');
+      expect(await cb.request(setCommand('add', 'short', 'reborn'))).to.equal('STORED\r\n');
+      expect(await ca.request('get short\r\n')).to.equal('VALUE short 0 6\r\nreborn\r\nEND\r\n');
+      expect(await ca.request(setCommand('add', 'short', 'again'))).to.equal('NOT_STORED\r\n');
+    });
+
+    it('an absolute exptime in the past misses on both; add over it is STORED', async () => {
+      const past = Math.floor(Date.now() / 1000) - 3600;
+      expect(await ca.request(setCommand('set', 'past', 'old', past))).to.equal('STORED\r\n');
+      expect(await ca.request('get past\r\n')).to.equal('END\r\n');
+      expect(await cb.request('get past\r\n')).to.equal('END\r\n');
+      expect(await cb.request(setCommand('add', 'past', 'new'))).to.equal('STORED\r\n');
+      expect(await ca.request('get past\r\n')).to.equal('VALUE past 0 3\r\nnew\r\nEND\r\n');
+
+      const future = Math.floor(Date.now() / 1000) + 3600;
+      expect(await cb.request(setCommand('set', 'future', 'later', future))).to.equal('STORED\r\n');
+      expect(await ca.request('get future\r\n')).to.equal('VALUE future 0 5\r\nlater\r\nEND\r\n');
+    });
+  });
+});

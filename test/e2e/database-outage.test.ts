@@ -1,0 +1,263 @@
+/**
+ * The database goes away and comes back: the gateway keeps its clients, answers
+ * SERVER_ERROR promptly while the database is down, and serves again by itself (with the
+ * data written before the outage) once it is back. Uses a PRIVATE embedded MariaDB, since
+ * the shared test database must not be stopped.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { startEmbeddedMariadb, type EmbeddedMariadb } from '../../src/embedded/mariadb.js';
+import { findFreePort, testLogger } from '../helpers/database.js';
+import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+
+/** A raw text-protocol connection that reads whole replies (VALUE blocks and STAT lists up to END). */
+class Conn {
+  private buf: Buffer = Buffer.alloc(0);
+  private wake: (() => void) | null = null;
+  private ended = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+      this.notify();
+    });
+    const end = (): void => {
+      this.ended = true;
+      this.notify();
+    };
+    socket.on('close', end);
+    socket.on('error', end);
+  }
+
+  static open(port: number, timeoutMs = 3000): Promise<Conn> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${port} timed out`));
+      }, timeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new Conn(socket));
+      });
+    });
+  }
+
+  send(data: string | Buffer): void {
+    this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  private async until<T>(take: () => T | undefined, deadline: number, what: string): Promise<T> {
+    for (;;) {
+      const result = take();
+      if (result !== undefined) return result;
+      if (this.ended) throw new Error(`connection closed while waiting for ${what}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; have ${JSON.stringify(this.buf.toString('latin1').slice(0, 200))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private line(deadline: number): Promise<string> {
+    return this.until(() => {
+      const eol = this.buf.indexOf('\r\n');
+      if (eol < 0) return undefined;
+      const line = this.buf.toString('latin1', 0, eol);
+      this.buf = this.buf.subarray(eol + 2);
+      return line;
+    }, deadline, 'a reply line');
+  }
+
+  private bytes(n: number, deadline: number): Promise<Buffer> {
+    return this.until(() => {
+      if (this.buf.length < n) return undefined;
+      const out = this.buf.subarray(0, n);
+      this.buf = this.buf.subarray(n);
+      return out;
+    }, deadline, `${n} bytes of data`);
+  }
+
+  /** One complete reply as latin1 text, CRLFs included. */
+  async reply(timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let out = '';
+    for (;;) {
+      const line = await this.line(deadline);
+      out += `${line}\r\n`;
+      const value = /^VALUE \S+ \d+ (\d+)/.exec(line);
+      if (value) {
+        out += (await this.bytes(Number(value[1]) + 2, deadline)).toString('latin1');
+        continue;
+      }
+      if (line.startsWith('STAT ')) continue;
+      return out;
+    }
+  }
+
+  async request(data: string | Buffer, timeoutMs = 5000): Promise<string> {
+    this.send(data);
+    return this.reply(timeoutMs);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends one request and times its whole reply. */
+async function timed(conn: Conn, request: string, timeoutMs = 10_000): Promise<{ reply: string; ms: number }> {
+  const started = Date.now();
+  const reply = await conn.request(request, timeoutMs);
+  return { reply, ms: Date.now() - started };
+}
+
+function statValue(stats: string, name: string): string | undefined {
+  return new RegExp(`^STAT ${name} (.*)\\r$`, 'm').exec(stats)?.[1];
+}
+
+/** What a client sees while the database is down, for every kind of command. */
+const OUTAGE_REQUESTS = [
+  'get before-1\r\n',
+  'gets before-1 before-2\r\n',
+  'set during 0 0 3\r\nabc\r\n',
+  'add during 0 0 3\r\nabc\r\n',
+  'replace before-1 0 0 3\r\nabc\r\n',
+  'append before-1 0 0 3\r\nabc\r\n',
+  'cas before-1 0 0 3 1\r\nabc\r\n',
+  'incr counter 1\r\n',
+  'decr counter 1\r\n',
+  'touch before-1 100\r\n',
+  'gat 100 before-1\r\n',
+  'delete before-2\r\n',
+];
+
+const REPLY_BOUND_MS = 3000;
+
+describe('e2e: database outage and recovery', function () {
+  this.timeout(90_000);
+  let dir: string;
+  let port: number;
+  let database: EmbeddedMariadb | undefined;
+  let gateway: RunningGateway | undefined;
+  let password: string;
+  const conns: Conn[] = [];
+
+  async function startDatabase(): Promise<EmbeddedMariadb> {
+    return startEmbeddedMariadb({ dataDir: dir, port, database: 'memgate_outage', logger: testLogger() });
+  }
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'memgate-outage-'));
+    port = await findFreePort();
+    database = await startDatabase();
+    password = decodeURIComponent(new URL(database.url).password);
+    expect(password).to.have.length.greaterThan(0);
+    gateway = await startGateway({ config: { db: { url: database.url } } });
+  });
+
+  after(async () => {
+    for (const conn of conns) conn.close();
+    await gateway?.stop();
+    await database?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers SERVER_ERROR promptly while the database is down, keeps the connection, and recovers with the data', async () => {
+    const conn = await Conn.open(gateway!.port);
+    conns.push(conn);
+
+    // before the outage
+    expect(await conn.request('set before-1 7 0 5\r\nfirst\r\n')).to.equal('STORED\r\n');
+    expect(await conn.request('set before-2 0 0 6\r\nsecond\r\n')).to.equal('STORED\r\n');
+    expect(await conn.request('set counter 0 0 2\r\n41\r\n')).to.equal('STORED\r\n');
+    expect(await conn.request('incr counter 1\r\n')).to.equal('42\r\n');
+    expect(await conn.request('get before-1 before-2\r\n')).to.equal('VALUE before-1 7 5\r\nfirst\r\nVALUE before-2 0 6\r\nsecond\r\nEND\r\n');
+    expect(statValue(await conn.request('stats\r\n'), 'db_up')).to.equal('1');
+
+    await database!.stop();
+    database = undefined;
+    const downAt = Date.now();
+
+    // Several rounds: right after the stop, and again while the gateway retries in the background.
+    const slowest: Array<[string, number]> = [];
+    for (let round = 0; round < 3; round++) {
+      for (const request of OUTAGE_REQUESTS) {
+        const { reply, ms } = await timed(conn, request);
+        const command = request.split('\r\n')[0]!;
+        expect(reply, `round ${round}: ${command}`).to.match(/^SERVER_ERROR [^\r\n]+\r\n$/);
+        expect(reply, 'the reply never carries the database password').to.not.include(password);
+        expect(ms, `round ${round}: ${command} answered in ${ms} ms`).to.be.at.most(REPLY_BOUND_MS);
+        slowest.push([command, ms]);
+      }
+      // Pipelined requests all get their SERVER_ERROR, in order, on the same connection.
+      conn.send('get a\r\nset b 0 0 1\r\nx\r\nversion\r\nget c\r\n');
+      const started = Date.now();
+      const replies = [await conn.reply(), await conn.reply(), await conn.reply(), await conn.reply()];
+      expect(replies[0]).to.match(/^SERVER_ERROR /);
+      expect(replies[1]).to.match(/^SERVER_ERROR /);
+      expect(replies[2]).to.match(/^VERSION 1\.6\.18-memgate-/);
+      expect(replies[3]).to.match(/^SERVER_ERROR /);
+      expect(Date.now() - started).to.be.at.most(3 * REPLY_BOUND_MS);
+      if (round < 2) await sleep(700);
+    }
+    slowest.sort((x, y) => y[1] - x[1]);
+
+    // The gateway itself stays up: commands that need no database work, stats show the outage,
+    // and new clients can still connect.
+    expect(await conn.request('version\r\n')).to.match(/^VERSION 1\.6\.18-memgate-/);
+    expect(statValue(await conn.request('stats\r\n'), 'db_up')).to.equal('0');
+    const second = await Conn.open(gateway!.port);
+    conns.push(second);
+    expect((await timed(second, 'get before-1\r\n')).reply).to.match(/^SERVER_ERROR /);
+
+    // The database comes back on the same data dir and port.
+    database = await startDatabase();
+    const backAt = Date.now();
+    let recoveredAt: number | undefined;
+    let last = '';
+    for (let attempt = 0; attempt < 150 && Date.now() - backAt < 15_000; attempt++) {
+      last = (await timed(conn, 'get before-1\r\n')).reply;
+      if (last.startsWith('VALUE')) {
+        recoveredAt = Date.now();
+        break;
+      }
+      expect(last).to.match(/^SERVER_ERROR /);
+      await sleep(100);
+    }
+    expect(recoveredAt, `the gateway serves again within 15 s of the database's return; last reply ${JSON.stringify(last)}`).to.not.equal(undefined);
+
+    // same connection, data from before the outage intact, writes work again
+    expect(await conn.request('get before-1 before-2\r\n')).to.equal('VALUE before-1 7 5\r\nfirst\r\nVALUE before-2 0 6\r\nsecond\r\nEND\r\n');
+    expect(await conn.request('incr counter 1\r\n')).to.equal('43\r\n');
+    expect(await conn.request('get during\r\n'), 'nothing from the outage was stored').to.equal('END\r\n');
+    expect(await conn.request('set after 0 0 5\r\nlater\r\n')).to.equal('STORED\r\n');
+    expect(await second.request('get after\r\n')).to.equal('VALUE after 0 5\r\nlater\r\nEND\r\n');
+    expect(statValue(await conn.request('stats\r\n'), 'db_up')).to.equal('1');
+    console.log(`      (outage ${backAt - downAt} ms; slowest reply while down: ${slowest[0]![0]} ${slowest[0]![1]} ms; ` +
+      `serving again ${recoveredAt! - backAt} ms after the database was back)`);
+  });
+});

@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
+
+describe('loadConfig', () => {
+  const file = (content: unknown) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'memgate-config-'));
+    const name = path.join(dir, 'config.json');
+    writeFileSync(name, JSON.stringify(content));
+    return name;
+  };
+
+  it('has the documented defaults', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.listen).to.include({ host: '127.0.0.1', port: 11211 });
+    expect(config.db).to.include({ url: '', table: 'kv', engine: 'innodb' });
+    expect(config.items.sizeMax).to.equal(1048576);
+    expect(config.flushAll.enabled).to.equal(true);
+  });
+
+  it('layers file < environment < flags < overrides', () => {
+    const config = loadConfig({
+      file: file({ listen: { port: 1000, host: '127.0.0.2' }, db: { table: 'from_file', poolSize: 3 } }),
+      env: { MEMGATE_PORT: '2000', MEMGATE_DB_TABLE: 'from_env' },
+      argv: ['--port', '3000'],
+      overrides: { db: { poolSize: 7 } },
+    });
+    expect(config.listen.port).to.equal(3000);
+    expect(config.listen.host).to.equal('127.0.0.2');
+    expect(config.db.table).to.equal('from_env');
+    expect(config.db.poolSize).to.equal(7);
+  });
+
+  it('accepts --db-url and sizes written like memcached -I', () => {
+    const config = loadConfig({ env: {}, argv: ['--db-url', 'mysql://u:p@db:3307/items', '--item-size-max=2m', '--flush-all-enabled', 'false'] });
+    expect(config.db.url).to.equal('mysql://u:p@db:3307/items');
+    expect(config.items.sizeMax).to.equal(2 * 1024 * 1024);
+    expect(config.flushAll.enabled).to.equal(false);
+  });
+
+  const rejects = (input: Parameters<typeof loadConfig>[0], pattern: RegExp) => {
+    expect(() => loadConfig(input)).to.throw(ConfigError, pattern);
+  };
+
+  it('names the setting when a value is invalid', () => {
+    rejects({ env: {}, argv: ['--port', '99999'] }, /listen\.port/);
+    rejects({ env: { MEMGATE_PORT: 'abc' } }, /listen\.port/);
+    rejects({ env: {}, argv: ['--db-url', 'nonsense'] }, /db\.url/);
+    rejects({ env: {}, argv: ['--db-url', 'postgres://u@h/d'] }, /db\.url/);
+    rejects({ env: {}, argv: ['--table', 'items; DROP TABLE x'] }, /db\.table/);
+    rejects({ env: {}, argv: ['--item-size-max', '64m'] }, /items\.sizeMax/);
+    rejects({ env: {}, argv: ['--engine', 'myisam'] }, /db\.engine/);
+  });
+
+  it('rejects unknown flags and unknown keys in files', () => {
+    rejects({ env: {}, argv: ['--bogus', '1'] }, /--bogus/);
+    rejects({ env: {}, file: file({ listen: { prot: 1 } }) }, /listen\.prot/);
+  });
+
+  it('never puts the database password in an error message', () => {
+    try {
+      loadConfig({ env: {}, argv: ['--db-url', 'mysql://u:s3cr3t-pw@h:3306/', '--port', 'x'] });
+      expect.fail('should have thrown');
+    } catch (error) {
+      expect((error as Error).message).to.not.include('s3cr3t-pw');
+    }
+  });
+});

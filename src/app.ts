@@ -31,6 +31,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       acquireTimeoutMs: config.db.acquireTimeoutMs,
       connectTimeoutMs: config.db.connectTimeoutMs,
       idleTimeoutMs: config.db.idleTimeoutMs,
+      statementTimeoutMs: config.db.statementTimeoutMs,
     }, logger);
     releasers.push('database pool', () => pool.close());
     ensureSchemaInBackground(pool, config, logger, releasers);

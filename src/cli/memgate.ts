@@ -69,6 +69,8 @@ async function runSchema(config: GatewayConfig, logger: ReturnType<typeof create
   const pool = createDatabasePool({
     endpoint: parseDatabaseUrl(url), size: 1, acquireTimeoutMs: config.db.connectTimeoutMs * 2,
     connectTimeoutMs: config.db.connectTimeoutMs, idleTimeoutMs: 1000,
+    // DDL on a large table may legitimately take long.
+    statementTimeoutMs: Math.max(config.db.statementTimeoutMs, 600_000),
   }, logger);
   try {
     const created = await applySchema(pool, { engine: config.db.engine as 'innodb' | 'ndb', table: config.db.table, onlyIfMissing: false }, logger);

@@ -71,6 +71,10 @@ export const configSchema = {
       doc: 'Timeout for opening one database connection.',
       format: 'nat', default: 2000, env: 'MEMGATE_DB_CONNECT_TIMEOUT_MS', arg: 'connect-timeout-ms',
     },
+    statementTimeoutMs: {
+      doc: 'A command whose statements get no answer from the database this long answers SERVER_ERROR.',
+      format: 'nat', default: 5000, env: 'MEMGATE_DB_STATEMENT_TIMEOUT_MS', arg: 'statement-timeout-ms',
+    },
     idleTimeoutMs: {
       doc: 'Idle database connections are closed after this long.',
       format: 'nat', default: 60000, env: 'MEMGATE_DB_IDLE_TIMEOUT_MS', arg: 'idle-timeout-ms',

@@ -91,6 +91,14 @@ export class ClientConnection {
     this.socket.cork();
     try {
       while (this.queue.length > 0 && !this.socket.destroyed) {
+        if (this.socket.writableNeedDrain) {
+          // The client is not reading its replies: produce no more until it does, or
+          // its queued requests would turn into unbounded reply buffers here.
+          this.socket.uncork();
+          await this.drained();
+          this.socket.cork();
+          continue;
+        }
         const event = this.queue.shift()!;
         if (event.type === 'reply') {
           this.write(`${event.line}\r\n`);
@@ -116,6 +124,18 @@ export class ClientConnection {
       this.updateFlow();
       this.notifyIdle();
     }
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   private async execute(request: Request): Promise<Response> {

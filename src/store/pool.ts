@@ -13,6 +13,8 @@ export interface DatabasePoolOptions {
   acquireTimeoutMs: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /** a command that gets no answer from the database this long fails with SERVER_ERROR */
+  statementTimeoutMs: number;
 }
 
 export interface DatabasePool {
@@ -145,7 +147,15 @@ export function createDatabasePool(options: DatabasePoolOptions, logger: Logger)
     async withConnection(fn) {
       const connection = await acquire();
       try {
-        const result = await fn(connection);
+        const result = await withDeadline(fn(connection), options.statementTimeoutMs, () => {
+          // A database that accepts connections but never answers (frozen, partitioned)
+          // must not hang clients: drop the connection and report the outage.
+          broken.add(connection);
+          connection.destroy();
+          const error = new DatabaseUnavailableError(`database did not answer within ${options.statementTimeoutMs} ms`);
+          markDown(error);
+          return error;
+        });
         void pool.release(connection);
         return result;
       } catch (error) {
@@ -163,6 +173,15 @@ export function createDatabasePool(options: DatabasePoolOptions, logger: Logger)
       await pool.clear();
     },
   };
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  work.catch(() => undefined); // after a timeout the destroyed connection rejects it; nobody waits
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function describe(error: unknown): string {

@@ -4,7 +4,7 @@
  * data written before the outage) once it is back. Uses a PRIVATE embedded MariaDB, since
  * the shared test database must not be stopped.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -259,5 +259,32 @@ describe('e2e: database outage and recovery', function () {
     expect(statValue(await conn.request('stats\r\n'), 'db_up')).to.equal('1');
     console.log(`      (outage ${backAt - downAt} ms; slowest reply while down: ${slowest[0]![0]} ${slowest[0]![1]} ms; ` +
       `serving again ${recoveredAt! - backAt} ms after the database was back)`);
+  });
+
+  it('answers SERVER_ERROR when the database accepts connections but never answers, then recovers', async () => {
+    database ??= await startDatabase();
+    const frozenGateway = await startGateway({ config: { db: { url: database.url, statementTimeoutMs: 1000 } } });
+    const pid = Number((await readFile(path.join(dir, 'mariadbd.pid'), 'utf8')).trim());
+    expect(pid).to.be.greaterThan(0);
+    const conn = await Conn.open(frozenGateway.port);
+    conns.push(conn);
+    try {
+      expect(await conn.request('set frozen 0 0 2\r\nok\r\n')).to.equal('STORED\r\n');
+      process.kill(pid, 'SIGSTOP');
+      for (const request of ['get frozen\r\n', 'set frozen 0 0 1\r\nx\r\n', 'incr n 1\r\n']) {
+        const { reply, ms } = await timed(conn, request);
+        expect(reply, request).to.match(/^SERVER_ERROR [^\r\n]+\r\n$/);
+        expect(ms, `${request.trim()} answered in ${ms} ms`).to.be.at.most(REPLY_BOUND_MS);
+      }
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    let reply = '';
+    for (const started = Date.now(); Date.now() - started < 15_000; await sleep(100)) {
+      reply = (await timed(conn, 'get frozen\r\n')).reply;
+      if (reply.startsWith('VALUE')) break;
+    }
+    expect(reply).to.equal('VALUE frozen 0 2\r\nok\r\nEND\r\n');
+    await frozenGateway.stop();
   });
 });

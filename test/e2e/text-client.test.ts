@@ -66,12 +66,7 @@ function rawRequest(port: number, payload: Buffer, timeoutMs = 5000): Promise<Bu
     socket.on('connect', () => socket.write(payload));
     socket.on('data', (chunk: Buffer) => {
       data = Buffer.concat([data, chunk]);
-      const text = data.toString('latin1');
-      if (text.startsWith('VALUE ')) {
-        if (text.endsWith('END\r\n') && data.length >= expectedValueReplyLength(data)) finish();
-      } else if (text.endsWith('\r\n')) {
-        finish();
-      }
+      if (replyComplete(data)) finish();
     });
     socket.on('error', (error) => {
       clearTimeout(timer);
@@ -80,12 +75,19 @@ function rawRequest(port: number, payload: Buffer, timeoutMs = 5000): Promise<Bu
   });
 }
 
-/** Length of a one-item `VALUE ... END` reply, from its header line. */
-function expectedValueReplyLength(data: Buffer): number {
-  const eol = data.indexOf('\r\n');
-  const header = data.subarray(0, eol).toString('latin1');
-  const bytes = Number(header.split(' ')[3]);
-  return eol + 2 + bytes + 2 + 'END\r\n'.length;
+/** Whether `data` holds one whole reply: a single line, or VALUE blocks up to END. */
+function replyComplete(data: Buffer): boolean {
+  let at = 0;
+  for (let blocks = 0; blocks <= data.length; blocks++) {
+    const eol = data.indexOf('\r\n', at);
+    if (eol < 0) return false;
+    const line = data.toString('latin1', at, eol);
+    const value = /^VALUE \S+ \d+ (\d+)/.exec(line);
+    if (!value) return eol + 2 === data.length;
+    at = eol + 2 + Number(value[1]) + 2;
+    if (at > data.length) return false;
+  }
+  return false;
 }
 
 describe('e2e: real text-protocol clients', function () {
@@ -212,6 +214,16 @@ describe('e2e: real text-protocol clients', function () {
 
       expect(await call((cb) => client.set('empty', '', 0, cb))).to.equal(true);
       expect(await call((cb) => client.get('empty', cb))).to.equal('');
+    });
+
+    it('flags round-trip: the client decodes JSON (flag 2) and numbers (flag 8) by them', async () => {
+      const object = { name: 'memgate', list: [1, 2, 3], nested: { ok: true } };
+      expect(await call((cb) => client.set('typed-json', object, 0, cb))).to.equal(true);
+      expect(await call((cb) => client.get('typed-json', cb))).to.deep.equal(object);
+      expect(await call((cb) => client.set('typed-number', 12.5, 0, cb))).to.equal(true);
+      expect(await call((cb) => client.get('typed-number', cb))).to.equal(12.5);
+      const raw = await rawRequest(gateway.port, Buffer.from('get typed-json typed-number\r\n', 'latin1'));
+      expect(raw.toString('latin1')).to.match(/^VALUE typed-json 2 \d+\r\n.*\r\nVALUE typed-number 8 4\r\n12\.5\r\nEND\r\n$/s);
     });
 
     it('stores and returns an item of exactly item_size_max including memcached overhead', async () => {

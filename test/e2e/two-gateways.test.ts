@@ -298,18 +298,33 @@ describe('e2e: two gateways sharing one table', function () {
     expect(seen.size).to.equal(120);
   });
 
+  it('flush_all through one gateway hides every item for the other', async () => {
+    expect(await cb.request(setCommand('set', 'flush-1', 'one'))).to.equal('STORED\r\n');
+    expect(await ca.request(setCommand('set', 'flush-2', 'two'))).to.equal('STORED\r\n');
+    expect(await ca.request('flush_all\r\n')).to.equal('OK\r\n');
+    expect(await cb.request('get flush-1 flush-2\r\n')).to.equal('END\r\n');
+    expect(await ca.request('get flush-1 flush-2\r\n')).to.equal('END\r\n');
+    // items stored after the flush are unaffected
+    expect(await cb.request(setCommand('set', 'flush-1', 'new'))).to.equal('STORED\r\n');
+    expect(await ca.request('get flush-1\r\n')).to.equal('VALUE flush-1 0 3\r\nnew\r\nEND\r\n');
+  });
+
   describe('expiry, judged by the one database clock', () => {
     it('exptime 1 through A: after ~2 s both gateways miss; touch through B extends it for both', async () => {
+      // exptime n lives between n-1 and n seconds (whole seconds of the database clock), so
+      // what must still be seen right after the set uses 2.
       expect(await ca.request(setCommand('set', 'short', 'brief', 1))).to.equal('STORED\r\n');
-      expect(await ca.request(setCommand('set', 'extended', 'kept', 1))).to.equal('STORED\r\n');
+      expect(await ca.request(setCommand('set', 'short2', 'brief', 2))).to.equal('STORED\r\n');
+      expect(await ca.request(setCommand('set', 'extended', 'kept', 2))).to.equal('STORED\r\n');
       expect(await ca.request(setCommand('set', 'shortened', 'cut', 0))).to.equal('STORED\r\n');
       expect(await cb.request('touch extended 100\r\n')).to.equal('TOUCHED\r\n');
       expect(await cb.request('touch shortened 1\r\n')).to.equal('TOUCHED\r\n');
-      expect(await cb.request('get short\r\n')).to.equal('VALUE short 0 5\r\nbrief\r\nEND\r\n');
+      expect(await cb.request('get short2\r\n')).to.equal('VALUE short2 0 5\r\nbrief\r\nEND\r\n');
 
       await sleep(2100);
       for (const conn of [ca, cb]) {
         expect(await conn.request('get short\r\n')).to.equal('END\r\n');
+        expect(await conn.request('get short2\r\n')).to.equal('END\r\n');
         expect(await conn.request('get shortened\r\n')).to.equal('END\r\n');
         expect(await conn.request('get extended\r\n')).to.equal('VALUE extended 0 4\r\nkept\r\nEND\r\n');
         expect(await conn.request('touch short 100\r\n')).to.equal('NOT_FOUND\r\n');

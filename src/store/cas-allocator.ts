@@ -25,7 +25,7 @@ export class CasAllocator {
   private async reserveBlock(): Promise<void> {
     const size = BigInt(this.blockSize);
     const end = await this.pool.withConnection(async (connection) => {
-      const [result] = await connection.query(
+      const [result] = await connection.execute(
         "UPDATE memgate_sequence SET next_value = LAST_INSERT_ID(next_value + ?) WHERE name = 'cas'",
         [this.blockSize],
       );

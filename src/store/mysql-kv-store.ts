@@ -167,25 +167,25 @@ export class MysqlKvStore implements KvStore {
 
   async flushAll(delay: number): Promise<void> {
     await this.run(true, async (c) => {
-      const [rows] = await c.query(`SELECT ${delay > 0 ? EXPIRY_SQL : 'UNIX_TIMESTAMP()'} AS deadline`,
+      const [rows] = await c.execute(`SELECT ${delay > 0 ? EXPIRY_SQL : 'UNIX_TIMESTAMP()'} AS deadline`,
         delay > 0 ? expiryParams(delay) : []);
       const deadline = Number((rows as Array<{ deadline: number | string }>)[0]!.deadline);
       // Recorded first, so writes racing with the batches below are capped too; a flush
       // without delay records "now", which also cancels a pending delayed one, as in memcached.
-      await c.query(
+      await c.execute(
         'INSERT INTO memgate_flush (name, flush_at) VALUES (?, ?) ON DUPLICATE KEY UPDATE flush_at = VALUES(flush_at)',
         [this.options.table, deadline],
       );
       // One fixed deadline for every batch; batches keep each transaction short on big tables.
       let after: Buffer | null = null;
       for (;;) {
-        const [bounds]: [unknown, unknown] = await c.query(
+        const [bounds]: [unknown, unknown] = await c.execute(
           `SELECT mkey FROM ${this.t}${after ? ' WHERE mkey > ?' : ''} ORDER BY mkey LIMIT 1 OFFSET ${FLUSH_BATCH - 1}`,
           after ? [after] : [],
         );
         const upTo: Buffer | null = (bounds as Array<{ mkey: Buffer }>)[0]?.mkey ?? null;
         const range = [after ? 'mkey > ?' : '', upTo ? 'mkey <= ?' : ''].filter(Boolean).join(' AND ');
-        await c.query(
+        await c.execute(
           `UPDATE ${this.t} SET expiry = ? WHERE (expiry = 0 OR expiry > ?)${range ? ` AND ${range}` : ''}`,
           [deadline, deadline, ...(after ? [after] : []), ...(upTo ? [upTo] : [])],
         );

@@ -23,7 +23,7 @@ export async function schemaStatements(engine: Engine, table: string): Promise<s
 
 async function tableExists(pool: DatabasePool, table: string): Promise<boolean> {
   return pool.withConnection(async (connection) => {
-    const [rows] = await connection.query(
+    const [rows] = await connection.execute(
       'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?, ?, ?)',
       [table, 'memgate_sequence', 'memgate_flush'],
     );

@@ -80,11 +80,13 @@ async function resolveDatabaseUrl(config: GatewayConfig, logger: Logger, release
 function ensureSchemaInBackground(pool: DatabasePool, config: GatewayConfig, logger: Logger, releasers: Releasers): void {
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
+  let failures = 0;
   const attempt = () => {
     applySchema(pool, { engine: config.db.engine as 'innodb' | 'ndb', table: config.db.table, onlyIfMissing: true }, logger)
       .catch((error: unknown) => {
         if (stopped) return;
-        logger.warn('cannot check the schema yet; will retry', { error: (error as Error).message });
+        // Once per outage at warn; the pool already reports the outage itself.
+        logger.log(failures++ === 0 ? 'warn' : 'debug', 'cannot check the schema yet; will retry', { error: (error as Error).message });
         timer = setTimeout(attempt, SCHEMA_RETRY_MS);
         timer.unref();
       });

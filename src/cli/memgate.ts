@@ -34,8 +34,11 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(config.log);
   if (command === 'schema') return runSchema(config, logger);
 
-  const app = await startApp(config, logger);
-  installSignalHandlers(() => app.stop(), logger);
+  // Handlers go in before start-up, so a signal while the embedded database starts still
+  // stops everything in order once start-up is done.
+  const starting = startApp(config, logger);
+  installSignalHandlers(() => starting.then((app) => app.stop()), logger);
+  await starting;
   return new Promise<number>(() => undefined);
 }
 

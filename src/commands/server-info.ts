@@ -41,7 +41,7 @@ export const stats = {
       const [databaseTime, extra] = await Promise.all([ctx.databaseTime(), ctx.extraStats()]);
       return {
         kind: 'stats',
-        entries: generalStats({ stats: ctx.stats, version: ctx.settings.version, databaseTime, settings: [], extra }),
+        entries: generalStats({ stats: ctx.stats, version: ctx.settings.version, databaseTime, extra }),
       };
     }
     const name = group.split(' ')[0]!;

@@ -20,6 +20,14 @@ convict.addFormat({
   },
 });
 
+convict.addFormat({
+  name: 'positive-int',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new Error('must be a whole number of at least 1');
+  },
+  coerce: (value: unknown) => Number(value),
+});
+
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 * 1024 };
 
 // Sizes are given like memcached's -I: 1048576, 1024k or 1m.
@@ -41,11 +49,11 @@ export const configSchema = {
     port: { doc: 'TCP port to listen on.', format: 'port', default: 11211, env: 'MEMGATE_PORT', arg: 'port' },
     maxConnections: {
       doc: 'Client connections held at once; more are refused.',
-      format: 'nat', default: 10240, env: 'MEMGATE_MAX_CONNECTIONS', arg: 'max-connections',
+      format: 'positive-int', default: 10240, env: 'MEMGATE_MAX_CONNECTIONS', arg: 'max-connections',
     },
     maxQueuedRequests: {
       doc: 'Pipelined requests queued on one connection before the gateway stops reading from it.',
-      format: 'nat', default: 1024, env: 'MEMGATE_MAX_QUEUED_REQUESTS', arg: 'max-queued-requests',
+      format: 'positive-int', default: 1024, env: 'MEMGATE_MAX_QUEUED_REQUESTS', arg: 'max-queued-requests',
     },
     shutdownGraceMs: {
       doc: 'On SIGTERM/SIGINT, how long in-flight commands may take before connections are cut.',
@@ -62,26 +70,26 @@ export const configSchema = {
       doc: 'Storage engine of the table memgate creates: innodb (also Galera) or ndb (MySQL Cluster).',
       format: ['innodb', 'ndb'], default: 'innodb', env: 'MEMGATE_DB_ENGINE', arg: 'engine',
     },
-    poolSize: { doc: 'Database connections per gateway.', format: 'nat', default: 16, env: 'MEMGATE_DB_POOL_SIZE', arg: 'pool-size' },
+    poolSize: { doc: 'Database connections per gateway.', format: 'positive-int', default: 16, env: 'MEMGATE_DB_POOL_SIZE', arg: 'pool-size' },
     acquireTimeoutMs: {
       doc: 'How long a command waits for a free database connection before SERVER_ERROR.',
-      format: 'nat', default: 2000, env: 'MEMGATE_DB_ACQUIRE_TIMEOUT_MS', arg: 'acquire-timeout-ms',
+      format: 'positive-int', default: 2000, env: 'MEMGATE_DB_ACQUIRE_TIMEOUT_MS', arg: 'acquire-timeout-ms',
     },
     connectTimeoutMs: {
       doc: 'Timeout for opening one database connection.',
-      format: 'nat', default: 2000, env: 'MEMGATE_DB_CONNECT_TIMEOUT_MS', arg: 'connect-timeout-ms',
+      format: 'positive-int', default: 2000, env: 'MEMGATE_DB_CONNECT_TIMEOUT_MS', arg: 'connect-timeout-ms',
     },
     statementTimeoutMs: {
       doc: 'A command whose statements get no answer from the database this long answers SERVER_ERROR.',
-      format: 'nat', default: 5000, env: 'MEMGATE_DB_STATEMENT_TIMEOUT_MS', arg: 'statement-timeout-ms',
+      format: 'positive-int', default: 5000, env: 'MEMGATE_DB_STATEMENT_TIMEOUT_MS', arg: 'statement-timeout-ms',
     },
     idleTimeoutMs: {
       doc: 'Idle database connections are closed after this long.',
-      format: 'nat', default: 60000, env: 'MEMGATE_DB_IDLE_TIMEOUT_MS', arg: 'idle-timeout-ms',
+      format: 'positive-int', default: 60000, env: 'MEMGATE_DB_IDLE_TIMEOUT_MS', arg: 'idle-timeout-ms',
     },
     casBlockSize: {
       doc: 'CAS values reserved from the database at a time.',
-      format: 'nat', default: 1000, env: 'MEMGATE_CAS_BLOCK_SIZE', arg: 'cas-block-size',
+      format: 'positive-int', default: 1000, env: 'MEMGATE_CAS_BLOCK_SIZE', arg: 'cas-block-size',
     },
   },
   embedded: {

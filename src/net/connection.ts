@@ -28,6 +28,7 @@ export class ClientConnection {
   private running = false;
   private ending = false;
   private sniffed = false;
+  private inputEnded = false;
   private readonly idle: Array<() => void> = [];
 
   constructor(
@@ -46,6 +47,20 @@ export class ClientConnection {
       this.queue.length = 0;
       this.notifyIdle();
     });
+    // A client that half-closes after its last request (printf … | nc -N) still gets every
+    // reply; the server is created with allowHalfOpen so that we decide when to close.
+    socket.on('end', () => {
+      this.inputEnded = true;
+      if (!this.running && this.queue.length === 0) this.hangUp();
+    });
+  }
+
+  /** Closes after the replies written so far have left; nothing more is read or run. */
+  private hangUp(): void {
+    this.queue.length = 0;
+    this.ending = true;
+    if (this.socket.destroyed) return;
+    this.socket.end(() => this.socket.destroy());
   }
 
   /** Stop reading, let queued requests finish, then close. */
@@ -73,7 +88,14 @@ export class ClientConnection {
         return;
       }
     }
-    this.parser.feed(chunk, (event) => this.queue.push(event));
+    try {
+      this.parser.feed(chunk, (event) => this.queue.push(event));
+    } catch (error) {
+      // A parser bug must cost this connection only, never the process.
+      this.logger.error('cannot parse client input; closing connection', { error: error instanceof Error ? error.stack : String(error) });
+      this.socket.destroy();
+      return;
+    }
     this.updateFlow();
     void this.run();
   }
@@ -103,18 +125,14 @@ export class ClientConnection {
         if (event.type === 'reply') {
           this.write(`${event.line}\r\n`);
         } else if (event.type === 'close') {
-          this.queue.length = 0;
-          this.socket.end();
+          this.hangUp();
         } else {
           // Let replies of earlier requests leave while this one waits for the database.
           this.socket.uncork();
           const response = await this.execute(event.request);
           this.socket.cork();
           writeTextResponse(event.request, response, (piece) => this.write(piece));
-          if (response.kind === 'quit') {
-            this.queue.length = 0;
-            this.socket.end();
-          }
+          if (response.kind === 'quit') this.hangUp();
         }
         this.updateFlow();
       }
@@ -123,6 +141,7 @@ export class ClientConnection {
       this.running = false;
       this.updateFlow();
       this.notifyIdle();
+      if (this.inputEnded && this.queue.length === 0) this.hangUp();
     }
   }
 

@@ -23,7 +23,7 @@ export async function startServer(
 ): Promise<GatewayServer> {
   const connections = new Set<ClientConnection>();
   let nextId = 1;
-  const server: Server = createServer((socket: Socket) => {
+  const server: Server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
     if (connections.size >= options.maxConnections) {
       ctx.stats.rejectedConnections++;
       socket.destroy();

@@ -5,7 +5,6 @@ export interface StatsReportContext {
   version: string;
   /** the database's clock (unix seconds), the one clock memgate uses */
   databaseTime: number | null;
-  settings: Array<[string, string]>;
   extra: Array<[string, string]>;
 }
 

@@ -4,8 +4,19 @@
 /** The database cannot be reached or the connection broke; the gateway keeps running. */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** false when the work never reached the database (no connection); true when it may have run */
+  readonly maybeApplied: boolean;
+  constructor(message: string, options?: { cause?: unknown; maybeApplied?: boolean }) {
     super(message, options);
+    this.maybeApplied = options?.maybeApplied ?? false;
+  }
+}
+
+/** Another gateway changed the row between our read and our write; the work was rolled back. */
+export class ConcurrentChangeError extends Error {
+  override readonly name = 'ConcurrentChangeError';
+  constructor() {
+    super('concurrent change; retry');
   }
 }
 

@@ -3,7 +3,7 @@ import { ITEM_HEADER_BYTES } from '../protocol/limits.js';
 import type { Item, StoreOutcome } from '../protocol/response.js';
 import { applyDelta } from './arithmetic.js';
 import type { CasAllocator } from './cas-allocator.js';
-import { DatabaseQueryError, DatabaseUnavailableError } from './errors.js';
+import { ConcurrentChangeError, DatabaseQueryError, DatabaseUnavailableError } from './errors.js';
 import { EXPIRED_SQL, EXPIRY_SQL, LIVE_SQL, cappedExpirySql, expiryParams } from './expiry.js';
 import { mapKey, type ArithmeticInput, type ArithmeticResult, type KvStore, type StoreInput } from './kv-store.js';
 import { classifyMysqlError, errorCode } from './mysql-errors.js';
@@ -52,71 +52,70 @@ export class MysqlKvStore implements KvStore {
   async get(keys: Buffer[]): Promise<Map<string, Item>> {
     const unique = dedupe(keys);
     if (unique.length === 0) return new Map();
-    return this.run(true, async (c) => toItems(await this.select(c, unique, '')));
+    return this.run('idempotent', () => this.db(async (c) => toItems(await this.select(c, unique, ''))));
   }
 
   async getAndTouch(keys: Buffer[], exptime: number): Promise<Map<string, Item>> {
     const unique = dedupe(keys);
     if (unique.length === 0) return new Map();
-    return this.run(true, (c) => transaction(c, async () => {
+    return this.run('idempotent', () => this.db((c) => transaction(c, async () => {
       const rows = await this.select(c, unique, ' FOR UPDATE');
-      if (rows.length > 0) {
+      for (const batch of keyBatches(rows.map((r) => r.mkey))) {
         await c.execute(
-          `UPDATE ${this.t} SET expiry = ${cappedExpirySql(this.options.table)} WHERE mkey IN (${placeholders(rows.length)})`,
-          [...expiryParams(exptime), ...rows.map((r) => r.mkey)],
+          `UPDATE ${this.t} SET expiry = ${cappedExpirySql(this.options.table)} WHERE mkey IN (${placeholders(batch.length)})`,
+          [...expiryParams(exptime), ...batch],
         );
       }
       return toItems(rows);
-    }));
+    })));
   }
 
   async store(input: StoreInput): Promise<{ outcome: StoreOutcome; cas?: bigint }> {
-    const cas = await this.casAllocator.allocate();
-    const casText = cas.toString();
     const expiry = expiryParams(input.exptime);
-    const stored = (ok: boolean, otherwise: StoreOutcome = 'not_stored') =>
-      ok ? { outcome: 'stored' as const, cas } : { outcome: otherwise };
-
-    switch (input.mode) {
-      case 'set':
-        return this.run(true, async (c) => {
-          await c.execute(this.sql.set, [input.key, input.value, input.flags, casText, ...expiry]);
-          return stored(true);
-        });
-      case 'add':
-        return this.run(false, async (c) => {
-          const [r] = await c.execute(this.sql.add, [input.key, input.value, input.flags, casText, ...expiry]);
-          // 1: inserted, 2: replaced an expired row, 0: a live row was left alone
-          return stored((r as WriteResult).affectedRows > 0);
-        });
-      case 'replace':
-        return this.run(false, async (c) => {
-          const [r] = await c.execute(this.sql.replace, [input.value, input.flags, casText, ...expiry, input.key]);
-          return stored((r as WriteResult).affectedRows === 1);
-        });
-      case 'cas':
-        return this.run(false, async (c) => {
-          const [r] = await c.execute(this.sql.cas, [
-            input.value, input.flags, casText, ...expiry, input.key, input.cas.toString(),
-          ]);
-          if ((r as WriteResult).affectedRows === 1) return stored(true);
-          return { outcome: (await this.exists(c, input.key)) ? 'exists' : 'not_found' };
-        });
-      case 'append':
-      case 'prepend': {
-        // memcached refuses (NOT_STORED) an append whose result would exceed item_size_max.
-        const room = this.options.itemSizeMax - ITEM_HEADER_BYTES - (input.key.length + 1) - 2 - input.value.length;
-        const statement = input.mode === 'append' ? this.sql.append : this.sql.prepend;
-        return this.run(false, async (c) => {
-          const [r] = await c.execute(statement, [input.value, casText, input.key, room]);
-          return stored((r as WriteResult).affectedRows === 1);
-        });
-      }
-    }
+    // set and replace may run again when a connection broke mid-statement; add, cas and
+    // append/prepend could then take effect twice, so they only retry what never ran.
+    const retry = input.mode === 'set' || input.mode === 'replace' ? 'idempotent' : 'once';
+    return this.run(retry, async () => {
+      // A fresh CAS for every attempt: a retry must never reuse a value another client saw.
+      const cas = await this.casAllocator.allocate();
+      const casText = cas.toString();
+      const stored = (ok: boolean) => (ok ? { outcome: 'stored' as const, cas } : { outcome: 'not_stored' as const });
+      return this.db(async (c): Promise<{ outcome: StoreOutcome; cas?: bigint }> => {
+        switch (input.mode) {
+          case 'set':
+            await c.execute(this.sql.set, [input.key, input.value, input.flags, casText, ...expiry]);
+            return stored(true);
+          case 'add': {
+            const [r] = await c.execute(this.sql.add, [input.key, input.value, input.flags, casText, ...expiry]);
+            // 1: inserted, 2: replaced an expired row, 0: a live row was left alone
+            return stored((r as WriteResult).affectedRows > 0);
+          }
+          case 'replace': {
+            const [r] = await c.execute(this.sql.replace, [input.value, input.flags, casText, ...expiry, input.key]);
+            return stored((r as WriteResult).affectedRows === 1);
+          }
+          case 'cas': {
+            const [r] = await c.execute(this.sql.cas, [
+              input.value, input.flags, casText, ...expiry, input.key, input.cas.toString(),
+            ]);
+            if ((r as WriteResult).affectedRows === 1) return stored(true);
+            return { outcome: (await this.exists(c, input.key)) ? 'exists' : 'not_found' };
+          }
+          case 'append':
+          case 'prepend': {
+            // memcached refuses (NOT_STORED) an append whose result would exceed item_size_max.
+            const room = this.options.itemSizeMax - ITEM_HEADER_BYTES - (input.key.length + 1) - 2 - input.value.length;
+            const statement = input.mode === 'append' ? this.sql.append : this.sql.prepend;
+            const [r] = await c.execute(statement, [input.value, casText, input.key, room]);
+            return stored((r as WriteResult).affectedRows === 1);
+          }
+        }
+      });
+    });
   }
 
   async delete(key: Buffer, cas = 0n): Promise<'deleted' | 'not_found' | 'exists'> {
-    return this.run(cas === 0n, async (c) => {
+    return this.run(cas === 0n ? 'idempotent' : 'once', () => this.db(async (c) => {
       if (cas === 0n) {
         const [r] = await c.execute(this.sql.delete, [key]);
         return (r as WriteResult).affectedRows === 1 ? 'deleted' : 'not_found';
@@ -124,83 +123,96 @@ export class MysqlKvStore implements KvStore {
       const [r] = await c.execute(this.sql.deleteCas, [key, cas.toString()]);
       if ((r as WriteResult).affectedRows === 1) return 'deleted';
       return (await this.exists(c, key)) ? 'exists' : 'not_found';
-    });
+    }));
   }
 
   async touch(key: Buffer, exptime: number): Promise<'touched' | 'not_found'> {
-    return this.run(true, async (c) => {
+    return this.run('idempotent', () => this.db(async (c) => {
       const [r] = await c.execute(this.sql.touch, [...expiryParams(exptime), key]);
       if ((r as WriteResult).affectedRows === 1) return 'touched';
       // 0 changed rows is also what an unchanged expiry gives (same TTL in the same second).
       return (await this.exists(c, key)) ? 'touched' : 'not_found';
-    });
-  }
-
-  async arithmetic(input: ArithmeticInput): Promise<ArithmeticResult> {
-    const cas = await this.casAllocator.allocate();
-    return this.run(false, (c) => transaction(c, async () => {
-      const [rows] = await c.execute(
-        `SELECT string_value FROM ${this.t} WHERE mkey = ? AND ${LIVE_SQL} FOR UPDATE`,
-        [input.key],
-      );
-      const row = (rows as Array<{ string_value: Buffer }>)[0];
-      if (!row) {
-        if (!input.initial) return { outcome: 'not_found' as const };
-        const value = input.initial.value;
-        const [r] = await c.execute(this.sql.add, [
-          input.key, Buffer.from(value.toString()), 0, cas.toString(), ...expiryParams(input.initial.exptime),
-        ]);
-        // Another gateway created it between our read and our insert: the deadlock class
-        // makes run() start over and read the counter it made.
-        if ((r as WriteResult).affectedRows === 0) throw Object.assign(new Error('counter created concurrently'), { code: 'ER_LOCK_DEADLOCK' });
-        return { outcome: 'ok' as const, value, cas };
-      }
-      const next = applyDelta(row.string_value, input.incr, input.delta);
-      if (!next) return { outcome: 'non_numeric' as const };
-      await c.execute(
-        `UPDATE ${this.t} SET string_value = ?, cas_value = CAST(? AS UNSIGNED) WHERE mkey = ?`,
-        [next.stored, cas.toString(), input.key],
-      );
-      return { outcome: 'ok' as const, value: next.value, cas };
     }));
   }
 
+  async arithmetic(input: ArithmeticInput): Promise<ArithmeticResult> {
+    return this.run('once', async () => {
+      const cas = await this.casAllocator.allocate();
+      return this.db((c) => transaction(c, async (): Promise<ArithmeticResult> => {
+        const [rows] = await c.execute(
+          `SELECT string_value FROM ${this.t} WHERE mkey = ? AND ${LIVE_SQL} FOR UPDATE`,
+          [input.key],
+        );
+        const row = (rows as Array<{ string_value: Buffer }>)[0];
+        if (!row) {
+          if (!input.initial) return { outcome: 'not_found' };
+          const value = input.initial.value;
+          const [r] = await c.execute(this.sql.add, [
+            input.key, Buffer.from(value.toString()), 0, cas.toString(), ...expiryParams(input.initial.exptime),
+          ]);
+          // Another gateway created the counter between our read and our insert: start over
+          // and apply the delta to the counter it made.
+          if ((r as WriteResult).affectedRows === 0) throw new ConcurrentChangeError();
+          return { outcome: 'ok', value, cas };
+        }
+        const next = applyDelta(row.string_value, input.incr, input.delta);
+        if (!next) return { outcome: 'non_numeric' };
+        await c.execute(
+          `UPDATE ${this.t} SET string_value = ?, cas_value = CAST(? AS UNSIGNED) WHERE mkey = ?`,
+          [next.stored, cas.toString(), input.key],
+        );
+        return { outcome: 'ok', value: next.value, cas };
+      }));
+    });
+  }
+
   async flushAll(delay: number): Promise<void> {
-    await this.run(true, async (c) => {
+    // Each step is its own short statement with its own deadline, so a big table is flushed
+    // in many quick batches rather than one long transaction.
+    const deadline = await this.run('idempotent', () => this.db(async (c) => {
       const [rows] = await c.execute(`SELECT ${delay > 0 ? EXPIRY_SQL : 'UNIX_TIMESTAMP()'} AS deadline`,
         delay > 0 ? expiryParams(delay) : []);
-      const deadline = Number((rows as Array<{ deadline: number | string }>)[0]!.deadline);
+      const at = Number((rows as Array<{ deadline: number | string }>)[0]!.deadline);
       // Recorded first, so writes racing with the batches below are capped too; a flush
       // without delay records "now", which also cancels a pending delayed one, as in memcached.
       await c.execute(
         'INSERT INTO memgate_flush (name, flush_at) VALUES (?, ?) ON DUPLICATE KEY UPDATE flush_at = VALUES(flush_at)',
-        [this.options.table, deadline],
+        [this.options.table, at],
       );
-      // One fixed deadline for every batch; batches keep each transaction short on big tables.
-      let after: Buffer | null = null;
-      for (;;) {
+      return at;
+    }));
+    let after: Buffer | null = null;
+    for (;;) {
+      const from: Buffer | null = after;
+      const upTo: Buffer | null = await this.run('idempotent', () => this.db(async (c): Promise<Buffer | null> => {
         const [bounds]: [unknown, unknown] = await c.execute(
-          `SELECT mkey FROM ${this.t}${after ? ' WHERE mkey > ?' : ''} ORDER BY mkey LIMIT 1 OFFSET ${FLUSH_BATCH - 1}`,
-          after ? [after] : [],
+          `SELECT mkey FROM ${this.t}${from ? ' WHERE mkey > ?' : ''} ORDER BY mkey LIMIT 1 OFFSET ${FLUSH_BATCH - 1}`,
+          from ? [from] : [],
         );
-        const upTo: Buffer | null = (bounds as Array<{ mkey: Buffer }>)[0]?.mkey ?? null;
-        const range = [after ? 'mkey > ?' : '', upTo ? 'mkey <= ?' : ''].filter(Boolean).join(' AND ');
+        const last: Buffer | null = (bounds as Array<{ mkey: Buffer }>)[0]?.mkey ?? null;
+        const range = [from ? 'mkey > ?' : '', last ? 'mkey <= ?' : ''].filter(Boolean).join(' AND ');
         await c.execute(
           `UPDATE ${this.t} SET expiry = ? WHERE (expiry = 0 OR expiry > ?)${range ? ` AND ${range}` : ''}`,
-          [deadline, deadline, ...(after ? [after] : []), ...(upTo ? [upTo] : [])],
+          [deadline, deadline, ...(from ? [from] : []), ...(last ? [last] : [])],
         );
-        if (!upTo) return;
-        after = upTo;
-      }
-    });
+        return last;
+      }));
+      if (!upTo) return;
+      after = upTo;
+    }
   }
 
+  /** Live rows for the keys, in batches of a few fixed sizes so few statements are prepared. */
   private async select(c: Connection, keys: Buffer[], suffix: string): Promise<ItemRow[]> {
-    const [rows] = await c.execute(
-      `SELECT ${COLUMNS} FROM ${this.t} WHERE mkey IN (${placeholders(keys.length)}) AND ${LIVE_SQL}${suffix}`,
-      keys,
-    );
-    return rows as ItemRow[];
+    const rows: ItemRow[] = [];
+    for (const batch of keyBatches(keys)) {
+      const [found] = await c.execute(
+        `SELECT ${COLUMNS} FROM ${this.t} WHERE mkey IN (${placeholders(batch.length)}) AND ${LIVE_SQL}${suffix}`,
+        batch,
+      );
+      rows.push(...(found as ItemRow[]));
+    }
+    return rows;
   }
 
   private async exists(c: Connection, key: Buffer): Promise<boolean> {
@@ -208,25 +220,32 @@ export class MysqlKvStore implements KvStore {
     return (rows as unknown[]).length > 0;
   }
 
+  private db<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
+    return this.pool.withConnection(fn);
+  }
+
   /**
-   * Runs one command with the retry policy: a statement the server rolled back is run again;
-   * a connection that broke is retried only for idempotent commands, since the statement may
-   * already have taken effect.
+   * Runs one attempt after another under the retry policy. Work the server rolled back
+   * (deadlock, lock wait timeout, a concurrent creation) runs again; so does work that never
+   * reached the database. After a connection broke mid-statement, only idempotent commands
+   * run again: the statement may already have taken effect.
    */
-  private async run<T>(idempotent: boolean, fn: (c: Connection) => Promise<T>): Promise<T> {
+  private async run<T>(retry: 'idempotent' | 'once', attempt: () => Promise<T>): Promise<T> {
     const maxAttempts = this.options.maxAttempts ?? 4;
-    for (let attempt = 1; ; attempt++) {
+    for (let n = 1; ; n++) {
       try {
-        return await this.pool.withConnection(fn);
+        return await attempt();
       } catch (error) {
         const unavailable = error instanceof DatabaseUnavailableError;
-        const retry = attempt < maxAttempts
-          && (classifyMysqlError(error) === 'rolled_back' || (unavailable && idempotent && !this.pool.down));
-        if (retry) {
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+        const rolledBack = error instanceof ConcurrentChangeError || classifyMysqlError(error) === 'rolled_back';
+        const again = n < maxAttempts && (rolledBack
+          || (unavailable && !this.pool.down && (retry === 'idempotent' || !error.maybeApplied)));
+        if (again) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * n));
           continue;
         }
         if (unavailable) throw error;
+        if (rolledBack) throw new DatabaseQueryError('database busy: too many conflicting writes', errorCode(error), { cause: error });
         const code = errorCode(error);
         this.logger.error('database statement failed', { code, error: (error as Error).message });
         throw new DatabaseQueryError(`database error${code ? ` ${code}` : ''}`, code, { cause: error });
@@ -265,6 +284,25 @@ async function transaction<T>(c: Connection, fn: () => Promise<T>): Promise<T> {
     await c.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+const BATCH_SIZES = [1, 4, 16, 64, 256];
+
+/**
+ * Splits keys into IN-lists of a few fixed sizes, padding the last one by repeating a key:
+ * every distinct list length is a prepared statement kept on the server, whose number is
+ * limited server-wide (max_prepared_stmt_count).
+ */
+function keyBatches(keys: Buffer[]): Buffer[][] {
+  const largest = BATCH_SIZES[BATCH_SIZES.length - 1]!;
+  const batches: Buffer[][] = [];
+  for (let i = 0; i < keys.length; i += largest) {
+    const batch = keys.slice(i, i + largest);
+    const size = BATCH_SIZES.find((n) => n >= batch.length)!;
+    while (batch.length < size) batch.push(batch[batch.length - 1]!);
+    batches.push(batch);
+  }
+  return batches;
 }
 
 function placeholders(n: number): string {

@@ -152,17 +152,20 @@ export function createDatabasePool(options: DatabasePoolOptions, logger: Logger)
           // must not hang clients: drop the connection and report the outage.
           broken.add(connection);
           connection.destroy();
-          const error = new DatabaseUnavailableError(`database did not answer within ${options.statementTimeoutMs} ms`);
+          const error = new DatabaseUnavailableError(
+            `database did not answer within ${options.statementTimeoutMs} ms`, { maybeApplied: true });
           markDown(error);
           return error;
         });
         void pool.release(connection);
+        markUp();
         return result;
       } catch (error) {
         if (classifyMysqlError(error) === 'connection' || broken.has(connection)) {
           broken.add(connection);
           void pool.destroy(connection);
-          throw unavailable(error);
+          // The statement was sent, or might have been: its effect is unknown.
+          throw unavailable(error, true);
         }
         void pool.release(connection);
         throw error;
@@ -192,8 +195,8 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-function unavailable(error: unknown): DatabaseUnavailableError {
+function unavailable(error: unknown, maybeApplied = false): DatabaseUnavailableError {
   if (error instanceof DatabaseUnavailableError) return error;
   const detail = error ? describe(error) : 'no connection could be acquired in time';
-  return new DatabaseUnavailableError(`database unavailable (${detail})`, { cause: error });
+  return new DatabaseUnavailableError(`database unavailable (${detail})`, { cause: error, maybeApplied });
 }

@@ -1,4 +1,4 @@
-import { KEY_MAX_LENGTH, MAX_LINE_WITHOUT_NEWLINE, itemTotalSize } from '../limits.js';
+import { KEY_MAX_LENGTH, MAX_LINE_WITHOUT_NEWLINE, MAX_MULTIGET_LINE, itemTotalSize } from '../limits.js';
 import { parseI32, parseU32, parseU64 } from '../numbers.js';
 import type { ParseEvent, ParseSink } from '../parse-events.js';
 import type { StoreMode } from '../request.js';
@@ -49,17 +49,35 @@ export class TextParser {
     if (this.closed || chunk.length === 0) return;
     if (this.swallowBytes > 0 && this.buf.length === 0) chunk = this.swallow(chunk, emit);
     if (chunk.length === 0) return;
-    if (this.store && this.buf.length + this.parkedLength + chunk.length < this.store.needed) {
-      this.parked.push(chunk);
-      this.parkedLength += chunk.length;
-      return;
+    // While a value or a line is incomplete, chunks are parked and joined once when it
+    // completes, so a large value or a long multi-get costs one copy, not one per chunk.
+    const pending = this.buf.length + this.parkedLength;
+    if (pending > 0) {
+      const incomplete = this.store
+        ? pending + chunk.length < this.store.needed
+        : chunk.indexOf(NEWLINE) < 0;
+      if (incomplete) {
+        this.parked.push(chunk);
+        this.parkedLength += chunk.length;
+        if (!this.store) this.checkIncompleteLine(emit);
+        return;
+      }
     }
-    this.buf = this.buf.length === 0 && this.parked.length === 0
-      ? chunk
-      : Buffer.concat([this.buf, ...this.parked, chunk]);
+    this.buf = pending === 0 ? chunk : Buffer.concat([this.buf, ...this.parked, chunk]);
     this.parked = [];
     this.parkedLength = 0;
     this.drain(emit);
+  }
+
+  /** A line without a newline may only keep growing when it is a multi-get, and not forever. */
+  private checkIncompleteLine(emit: ParseSink): void {
+    const length = this.buf.length + this.parkedLength;
+    if (length <= MAX_LINE_WITHOUT_NEWLINE) return;
+    const head = Buffer.concat([this.buf, ...this.parked.slice(0, 4)]).subarray(0, 110);
+    if (length > MAX_MULTIGET_LINE || !this.mayGrow(head)) {
+      this.closed = true;
+      emit({ type: 'close' });
+    }
   }
 
   private swallow(chunk: Buffer, emit: ParseSink): Buffer {
@@ -85,10 +103,7 @@ export class TextParser {
       }
       const newline = this.buf.indexOf(NEWLINE);
       if (newline < 0) {
-        if (this.buf.length > MAX_LINE_WITHOUT_NEWLINE && !this.mayGrow(this.buf)) {
-          this.closed = true;
-          emit({ type: 'close' });
-        }
+        this.checkIncompleteLine(emit);
         return;
       }
       // memcached strips a \r before the \n only when the line has at least one other byte.
@@ -145,7 +160,12 @@ export class TextParser {
     };
 
     if (command.length === 2 && command[0] === 'm') {
-      // Meta commands share this framing; until they are implemented only mn is answered.
+      // Meta commands share this framing; until they are implemented only mn is answered,
+      // and the value of an ms is swallowed so that it is never run as a command.
+      if (command === 'ms' && tokens.length >= 3) {
+        const length = parseI32(line, tokens[2]!.start, tokens[2]!.end);
+        if (length !== null && length >= 0) this.swallowBytes = length + 2;
+      }
       return reply(command === 'mn' ? 'MN' : 'ERROR');
     }
 
@@ -186,6 +206,8 @@ export class TextParser {
       case 'version':
         return emit({ type: 'request', request: { kind: 'version' } });
       case 'quit':
+        // Nothing after quit is read, let alone run.
+        this.closed = true;
         return emit({ type: 'request', request: { kind: 'quit' } });
       case 'stats':
         return emit({
@@ -193,9 +215,11 @@ export class TextParser {
           request: { kind: 'stats', group: tokens.slice(1).map((t) => tokenText(line, t)).join(' ') },
         });
       default: {
-        // A browser or health checker speaking HTTP to us: hang up like memcached does.
+        // A browser or health checker speaking HTTP to us: hang up like memcached does. Its
+        // check sits in the last branch of its dispatch, which commands starting with these
+        // letters never reach.
         const last = tokens[tokens.length - 1]!;
-        if (line.toString('latin1', last.start, last.start + 5) === 'HTTP/') {
+        if (!'gsacidt'.includes(command[0]!) && line.toString('latin1', last.start, last.start + 5) === 'HTTP/') {
           this.closed = true;
           return emit({ type: 'close' });
         }
@@ -231,7 +255,7 @@ export class TextParser {
     let from = rest;
     while (from >= 0) {
       const more = tokenize(line, from);
-      keyTokens = keyTokens.concat(more.list);
+      for (const token of more.list) keyTokens.push(token);
       from = more.rest;
     }
     const keys: Buffer[] = [];

@@ -171,4 +171,21 @@ describe('MysqlKvStore (real MariaDB)', function () {
     await set(a, 'delayed-later', 'v');
     expect((await b.get([k('delayed-later')])).size, 'writes after the deadline live on').to.equal(1);
   });
+
+  it('reads any number of keys with a handful of prepared statements', async () => {
+    const preparedNow = async () => {
+      const rows = await sql("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'") as Array<{ Value: string }>;
+      return Number(rows[0]!.Value);
+    };
+    await set(a, 'many-0', 'v');
+    const before = await preparedNow();
+    for (let n = 1; n <= 300; n += 3) {
+      const keys = Array.from({ length: n }, (_, i) => k(`many-${i}`));
+      expect((await a.get(keys)).size).to.equal(1);
+    }
+    // Eight pooled connections may each prepare the five batch sizes once.
+    expect(await preparedNow() - before).to.be.at.most(8 * 5);
+    const huge = Array.from({ length: 70000 }, (_, i) => k(`many-${i}`));
+    expect((await a.get(huge)).get('many-0')?.value.toString()).to.equal('v');
+  });
 });

@@ -52,6 +52,8 @@ describe('loadConfig', () => {
     rejects({ env: {}, argv: ['--table', 'items; DROP TABLE x'] }, /db\.table/);
     rejects({ env: {}, argv: ['--item-size-max', '64m'] }, /items\.sizeMax/);
     rejects({ env: {}, argv: ['--engine', 'myisam'] }, /db\.engine/);
+    rejects({ env: {}, argv: ['--pool-size', '0'] }, /db\.poolSize/);
+    rejects({ env: {}, argv: ['--max-queued-requests', '0'] }, /listen\.maxQueuedRequests/);
   });
 
   it('rejects unknown flags and unknown keys in files', () => {

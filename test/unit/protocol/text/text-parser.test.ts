@@ -143,7 +143,7 @@ describe('TextParser', () => {
     });
 
     it('reads touch, flush_all, verbosity, version, quit and stats', () => {
-      check('touch a 10\r\ntouch a x\r\nflush_all\r\nflush_all 5 noreply\r\nflush_all x\r\nverbosity 1\r\nversion\r\nquit\r\nstats settings\r\n', [
+      check('touch a 10\r\ntouch a x\r\nflush_all\r\nflush_all 5 noreply\r\nflush_all x\r\nverbosity 1\r\nversion\r\nstats settings\r\nquit\r\n', [
         req({ kind: 'touch', key: 'a', exptime: 10, noreply: false }),
         reply('CLIENT_ERROR invalid exptime argument'),
         req({ kind: 'flush', delay: 0, noreply: false }),
@@ -151,8 +151,8 @@ describe('TextParser', () => {
         req({ kind: 'flush', delay: null, noreply: false }),
         req({ kind: 'verbosity', level: 1, noreply: false }),
         req({ kind: 'version' }),
-        req({ kind: 'quit' }),
         req({ kind: 'stats', group: 'settings' }),
+        req({ kind: 'quit' }),
       ]);
     });
 
@@ -162,12 +162,44 @@ describe('TextParser', () => {
 
     it('hangs up on HTTP request lines and ignores everything after', () => {
       check('GET / HTTP/1.1\r\nget a\r\n', [{ type: 'close' }]);
+      check('POST /x HTTP/1.0\r\n', [{ type: 'close' }]);
+    });
+
+    it('answers ERROR instead when the verb starts like one of memcached\'s own', () => {
+      check('trace / HTTP/1.1\r\ngx / HTTP/1.1\r\n', [reply('ERROR'), reply('ERROR')]);
+    });
+
+    it('reads nothing after quit', () => {
+      check('quit\r\nset k 0 0 1\r\nv\r\n', [req({ kind: 'quit' })]);
+    });
+
+    it('swallows the value of a meta set it does not run yet, so the value is never a command', () => {
+      check('ms k 9\r\nflush_all\r\nmn\r\n', [reply('ERROR'), reply('MN')]);
     });
   });
 
   describe('line length', () => {
     it('hangs up on a line over 2048 bytes without a newline', () => {
       expect(parseChunks([Buffer.from(`set ${'x'.repeat(3000)}`)])).to.deep.equal([{ type: 'close' }]);
+    });
+
+    it('reads a multi-get of 200,000 keys sent in 64 KB chunks', () => {
+      const keys = Array.from({ length: 200000 }, (_, i) => `k${i}`);
+      const line = Buffer.from(`get ${keys.join(' ')}\r\n`);
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < line.length; i += 65536) chunks.push(line.subarray(i, i + 65536));
+      const events = parseChunks(chunks) as Array<{ request: { keys: string[] } }>;
+      expect(events).to.have.length(1);
+      expect(events[0]!.request.keys).to.deep.equal(keys);
+    });
+
+    it('hangs up on a multi-get line that grows past 32 MiB without a newline', () => {
+      const parser = new TextParser({ itemSizeMax: ITEM_SIZE_MAX });
+      const events: ParseEvent[] = [];
+      parser.feed(Buffer.from('get '), (e) => events.push(e));
+      const chunk = Buffer.alloc(1024 * 1024, 'k ');
+      for (let i = 0; i < 33 && events.length === 0; i++) parser.feed(chunk, (e) => events.push(e));
+      expect(events).to.deep.equal([{ type: 'close' }]);
     });
 
     it('lets a long multi-get line keep growing', () => {

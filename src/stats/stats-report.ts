@@ -27,6 +27,8 @@ export function generalStats(ctx: StatsReportContext): Array<[string, string]> {
     ['rejected_connections', stats.rejectedConnections],
     ...Object.entries(stats.counters),
     ['threads', 1],
+    // Rows are never evicted; they leave by expiry, delete or flush only.
+    ['evictions', 0],
     ...ctx.extra,
   ];
   return entries.map(([k, v]) => [k, String(v)]);

@@ -203,6 +203,9 @@ export class TextParser {
       case 'verbosity':
         if (want(ntokens === 3 || ntokens === 4)) this.parseVerbosity(line, tokens, emit);
         return;
+      case 'shutdown':
+        // A shared durable gateway is never stopped by a client: memcached without -A says so.
+        return reply('ERROR: shutdown not enabled');
       case 'version':
         return emit({ type: 'request', request: { kind: 'version' } });
       case 'quit':

@@ -910,6 +910,14 @@ def('verbosity', () => [
 
 def('version', () => [`version\r\n`, `version x y z\r\n`, `version\nversion\r\n`, `  version  \r\n`]);
 
+def('shutdown is refused; unknown verbs that look like HTTP', () => [
+  `shutdown\r\n`,
+  `shutdown graceful\r\n`,
+  `trace / HTTP/1.1\r\n`,
+  `gx / HTTP/1.1\r\n`,
+  `meh HTTP/1.1\r\n`,
+]);
+
 def('flush_all', (k) => [
   set(k('a'), 'x'),
   `flush_all\r\n`,

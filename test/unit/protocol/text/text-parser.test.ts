@@ -156,6 +156,10 @@ describe('TextParser', () => {
       ]);
     });
 
+    it('refuses shutdown like memcached without -A', () => {
+      check('shutdown\r\n', [reply('ERROR: shutdown not enabled')]);
+    });
+
     it('answers ERROR for unknown commands and empty lines', () => {
       check('bogus\r\n\r\nx\r\n', [reply('ERROR'), reply('ERROR'), reply('ERROR')]);
     });

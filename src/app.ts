@@ -34,7 +34,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       statementTimeoutMs: config.db.statementTimeoutMs,
     }, logger);
     releasers.push('database pool', () => pool.close());
-    ensureSchemaInBackground(pool, config, logger, releasers);
+    await ensureSchema(pool, config, logger, releasers);
 
     const store = new MysqlKvStore(pool, new CasAllocator(pool, config.db.casBlockSize), {
       table: config.db.table,
@@ -74,28 +74,28 @@ async function resolveDatabaseUrl(config: GatewayConfig, logger: Logger, release
 }
 
 /**
- * Creates the tables when they are missing. A database that is down at start-up does not
- * stop the gateway: it answers SERVER_ERROR and keeps trying until the database is back.
+ * Creates the tables when they are missing, before the first client is served. A database
+ * that is down at start-up does not stop the gateway: it answers SERVER_ERROR and keeps
+ * trying in the background until the database is back.
  */
-function ensureSchemaInBackground(pool: DatabasePool, config: GatewayConfig, logger: Logger, releasers: Releasers): void {
+async function ensureSchema(pool: DatabasePool, config: GatewayConfig, logger: Logger, releasers: Releasers): Promise<void> {
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   let failures = 0;
-  const attempt = () => {
-    applySchema(pool, { engine: config.db.engine as 'innodb' | 'ndb', table: config.db.table, onlyIfMissing: true }, logger)
-      .catch((error: unknown) => {
-        if (stopped) return;
-        // Once per outage at warn; the pool already reports the outage itself.
-        logger.log(failures++ === 0 ? 'warn' : 'debug', 'cannot check the schema yet; will retry', { error: (error as Error).message });
-        timer = setTimeout(attempt, SCHEMA_RETRY_MS);
-        timer.unref();
-      });
-  };
-  attempt();
+  const attempt = () => applySchema(
+    pool, { engine: config.db.engine as 'innodb' | 'ndb', table: config.db.table, onlyIfMissing: true }, logger,
+  ).then(() => undefined, (error: unknown) => {
+    if (stopped) return;
+    // Once per outage at warn; the pool already reports the outage itself.
+    logger.log(failures++ === 0 ? 'warn' : 'debug', 'cannot check the schema yet; will retry', { error: (error as Error).message });
+    timer = setTimeout(() => void attempt(), SCHEMA_RETRY_MS);
+    timer.unref();
+  });
   releasers.push('schema retry', () => {
     stopped = true;
     if (timer) clearTimeout(timer);
   });
+  await attempt();
 }
 
 function commandContext(config: GatewayConfig, store: MysqlKvStore, pool: DatabasePool, logger: Logger): CommandContext {

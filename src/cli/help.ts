@@ -7,7 +7,7 @@ export function helpText(): string {
     '',
     'Commands:',
     '  serve     run a gateway (memcached protocol) backed by the database',
-    '  schema    create the item table and the CAS sequence if they are missing',
+    '  schema    create the item table and its helper tables if they are missing',
     '',
     'Options (each also settable as MEMGATE_* in the environment or in a --config JSON file):',
     '  --config <file>                 JSON file with settings (see config/default.json)',

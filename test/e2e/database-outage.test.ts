@@ -4,10 +4,12 @@
  * data written before the outage) once it is back. Uses a PRIVATE embedded MariaDB, since
  * the shared test database must not be stopped.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { startApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { startEmbeddedMariadb, type EmbeddedMariadb } from '../../src/embedded/mariadb.js';
 import { findFreePort, testLogger } from '../helpers/database.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
@@ -175,5 +177,36 @@ describe('e2e: database outage and recovery', function () {
     }
     expect(reply).to.equal('VALUE frozen 0 2\r\nok\r\nEND\r\n');
     await frozenGateway.stop();
+  });
+
+  it('starts while the database is down, then creates its table and serves once it is up', async () => {
+    const lateDir = await mkdtemp(path.join(os.tmpdir(), 'memgate-late-'));
+    const latePort = await findFreePort();
+    // The embedded server reuses a password it finds in its data directory, so the gateway
+    // can be given the URL before the database exists.
+    const password = 'ab'.repeat(24);
+    await writeFile(path.join(lateDir, 'password'), `${password}\n`, { mode: 0o600 });
+    const app = await startApp(loadConfig({
+      env: {},
+      overrides: { listen: { port: 0 }, db: { url: `mysql://memgate:${password}@127.0.0.1:${latePort}/memgate_late` } },
+    }), testLogger());
+    let late: EmbeddedMariadb | undefined;
+    try {
+      const conn = await Conn.open(app.address().port);
+      conns.push(conn);
+      expect(await conn.request('get k\r\n')).to.match(/^SERVER_ERROR database unavailable/);
+      late = await startEmbeddedMariadb({ dataDir: lateDir, port: latePort, database: 'memgate_late', logger: testLogger() });
+      let reply = '';
+      for (const started = Date.now(); Date.now() - started < 15_000; await sleep(200)) {
+        reply = await conn.request('set k 0 0 1\r\nv\r\n');
+        if (reply === 'STORED\r\n') break;
+      }
+      expect(reply, 'the gateway created its table and stored the item').to.equal('STORED\r\n');
+      expect(await conn.request('get k\r\n')).to.equal('VALUE k 0 1\r\nv\r\nEND\r\n');
+    } finally {
+      await app.stop();
+      await late?.stop();
+      await rm(lateDir, { recursive: true, force: true });
+    }
   });
 });

@@ -33,29 +33,5 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
   });
   const app: App = await startApp(config, testLogger());
   const { host, port } = app.address();
-  await waitForSchema(host, port);
   return { host, port, table, config, stop: () => app.stop() };
-}
-
-/** The table is created in the background at start-up; a stats round trip shows it exists. */
-async function waitForSchema(host: string, port: number): Promise<void> {
-  const { connect } = await import('node:net');
-  const deadline = Date.now() + 15000;
-  for (;;) {
-    const reply = await new Promise<string>((resolve) => {
-      const socket = connect(port, host, () => socket.write('get memgate-schema-probe\r\n'));
-      let data = '';
-      socket.on('data', (chunk) => {
-        data += chunk.toString('latin1');
-        if (data.endsWith('\r\n')) {
-          socket.destroy();
-          resolve(data);
-        }
-      });
-      socket.on('error', () => resolve('error'));
-    });
-    if (reply === 'END\r\n') return;
-    if (Date.now() > deadline) throw new Error(`gateway not ready: ${reply}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

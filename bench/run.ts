@@ -53,10 +53,20 @@ async function load(port: number, connections: number, op: 'get' | 'set'): Promi
   return { ops: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99) };
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
 async function main(): Promise<void> {
   const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })] });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'memgate-bench-'));
-  const db = await startEmbeddedMariadb({ dataDir: dir, port: 23399, database: 'bench', logger });
+  const db = await startEmbeddedMariadb({ dataDir: dir, port: await freePort(), database: 'bench', logger });
   const app = await startApp(loadConfig({ env: {}, overrides: { listen: { port: 0 }, db: { url: db.url }, log: { level: 'warn' } } }), logger);
   try {
     const { port } = app.address();

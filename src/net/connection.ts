@@ -97,7 +97,10 @@ export class ClientConnection {
       return;
     }
     this.updateFlow();
-    void this.run();
+    this.run().catch((error: unknown) => {
+      this.logger.error('connection failed; closing it', { error: error instanceof Error ? error.stack : String(error) });
+      this.socket.destroy();
+    });
   }
 
   private updateFlow(): void {

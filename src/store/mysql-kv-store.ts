@@ -62,7 +62,7 @@ export class MysqlKvStore implements KvStore {
       const rows = await this.select(c, unique, ' FOR UPDATE');
       for (const batch of keyBatches(rows.map((r) => r.mkey))) {
         await c.execute(
-          `UPDATE ${this.t} SET expiry = ${cappedExpirySql(this.options.table)} WHERE mkey IN (${placeholders(batch.length)})`,
+          this.sql.touchMany(batch.length),
           [...expiryParams(exptime), ...batch],
         );
       }
@@ -139,10 +139,7 @@ export class MysqlKvStore implements KvStore {
     return this.run('once', async () => {
       const cas = await this.casAllocator.allocate();
       return this.db((c) => transaction(c, async (): Promise<ArithmeticResult> => {
-        const [rows] = await c.execute(
-          `SELECT string_value FROM ${this.t} WHERE mkey = ? AND ${LIVE_SQL} FOR UPDATE`,
-          [input.key],
-        );
+        const [rows] = await c.execute(this.sql.lockValue, [input.key]);
         const row = (rows as Array<{ string_value: Buffer }>)[0];
         if (!row) {
           if (!input.initial) return { outcome: 'not_found' };
@@ -157,10 +154,7 @@ export class MysqlKvStore implements KvStore {
         }
         const next = applyDelta(row.string_value, input.incr, input.delta);
         if (!next) return { outcome: 'non_numeric' };
-        await c.execute(
-          `UPDATE ${this.t} SET string_value = ?, cas_value = CAST(? AS UNSIGNED) WHERE mkey = ?`,
-          [next.stored, cas.toString(), input.key],
-        );
+        await c.execute(this.sql.writeCounter, [next.stored, cas.toString(), input.key]);
         return { outcome: 'ok', value: next.value, cas };
       }));
     });
@@ -270,6 +264,11 @@ function buildStatements(t: string, table: string) {
     delete: `DELETE FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
     deleteCas: `DELETE FROM ${t} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
     touch: `UPDATE ${t} SET expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL}`,
+    /** gat: the rows were read and locked in the same transaction */
+    touchMany: (n: number) => `UPDATE ${t} SET expiry = ${expiry} WHERE mkey IN (${placeholders(n)})`,
+    lockValue: `SELECT string_value FROM ${t} WHERE mkey = ? AND ${LIVE_SQL} FOR UPDATE`,
+    /** incr/decr: the row was locked by lockValue in the same transaction */
+    writeCounter: `UPDATE ${t} SET string_value = ?, cas_value = CAST(? AS UNSIGNED) WHERE mkey = ?`,
     exists: `SELECT 1 FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
   };
 }

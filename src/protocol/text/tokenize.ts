@@ -36,12 +36,7 @@ export function tokenize(line: Buffer, from = 0): Tokens {
   return { list, rest: -1 };
 }
 
-/**
- * Token text compared the way strcmp sees it: memcached's tokens are NUL-terminated, so a
- * token stops at its first NUL byte.
- */
+/** A token's bytes as text (the caller has already cut the line at any NUL, as strlen does). */
 export function tokenText(line: Buffer, token: Token): string {
-  const nul = line.indexOf(0, token.start);
-  const end = nul >= 0 && nul < token.end ? nul : token.end;
-  return line.toString('latin1', token.start, end);
+  return line.toString('latin1', token.start, token.end);
 }

@@ -1,0 +1,127 @@
+/**
+ * PHP sessions through two memgate gateways on one table, over the text protocol: php-memcached
+ * with memcached.sess_binary_protocol=0, and the pecl memcache extension's handler.
+ */
+import { expect } from 'chai';
+import mysql from 'mysql2/promise';
+import { freshTableName, getTestDatabaseUrl } from '../../helpers/database.js';
+import {
+  memcachedSettings,
+  memcacheSettings,
+  newSessionId,
+  requirePhpExtensions,
+  runPhp,
+  startGateways,
+  type GatewayPair,
+  type PhpSettings,
+} from './harness.js';
+import {
+  destroyEmptiesTheSession,
+  expectOk,
+  killedHoldersLockExpires,
+  manySessions,
+  oneSharedSession,
+  readSession,
+  regenerateDropsTheOldId,
+  secondRequestWaitsForTheLock,
+  strictModeChecksIds,
+} from './workloads.js';
+
+describe('e2e: PHP sessions over the text protocol, two gateways on one table', function () {
+  this.timeout(90_000);
+  let pair: GatewayPair;
+  let dbUrl: string;
+  let ascii: PhpSettings;
+  let memcache: PhpSettings;
+
+  before(async function () {
+    this.timeout(60_000);
+    await requirePhpExtensions();
+    dbUrl = await getTestDatabaseUrl();
+    pair = await startGateways({ dbUrl, table: freshTableName('php_text') });
+    ascii = memcachedSettings(pair.ports, { 'memcached.sess_binary_protocol': 0 });
+    // Redundancy 1, not the default 2: with memgate both "copies" are the same row, and the
+    // second copy of a write (data, then lock "0") lands after the next request has taken the
+    // lock, overwriting its newer data and releasing its lock (measured: 7 of 60 increments lost).
+    memcache = memcacheSettings(pair.ports, { 'memcache.session_redundancy': 1 });
+  });
+
+  after(async () => {
+    await pair?.stop();
+  });
+
+  describe('php-memcached, ASCII (memcached.sess_binary_protocol=0)', () => {
+    it('concurrent requests on one session id: exact counter, no marker lost', async () => {
+      await oneSharedSession('ascii, one session', ascii, 80);
+    });
+
+    it('many sessions in parallel, each exact', async () => {
+      await manySessions('ascii', ascii, 20, 4);
+    });
+
+    it('session_regenerate_id(true) moves the data to a new id and drops the old one', async () => {
+      await regenerateDropsTheOldId(ascii);
+    });
+
+    it('session_destroy() empties the session', async () => {
+      await destroyEmptiesTheSession(ascii);
+    });
+
+    it('use_strict_mode=1 replaces an unknown id and keeps a known one', async () => {
+      await strictModeChecksIds(ascii);
+    });
+
+    it('a second request on a locked session waits, then sees the first one\'s write', async () => {
+      await secondRequestWaitsForTheLock(ascii, { ...ascii, 'memcached.sess_lock_retries': 40 });
+    });
+
+    it('sess_lock_expire=2: the lock of a killed PHP process is taken over once it expires', async () => {
+      await killedHoldersLockExpires(ascii, pair.ports[1]!);
+    });
+  });
+
+  describe('pecl memcache (session.save_handler=memcache, session_redundancy=1)', () => {
+    it('concurrent requests on one session id: exact counter, no marker lost', async () => {
+      await oneSharedSession('memcache, one session', memcache, 80);
+    });
+
+    it('many sessions in parallel, each exact', async () => {
+      await manySessions('memcache', memcache, 20, 4);
+    });
+
+    it('session_regenerate_id(true) moves the data to a new id and drops the old one', async () => {
+      await regenerateDropsTheOldId(memcache);
+    });
+
+    it('session_destroy() empties the session', async () => {
+      await destroyEmptiesTheSession(memcache);
+    });
+
+    it('a second request on a locked session waits, then sees the first one\'s write', async () => {
+      await secondRequestWaitsForTheLock(memcache, memcache);
+    });
+
+    it('a session over 20,000 bytes is stored zlib-compressed (flags 2) and read back through either gateway', async () => {
+      // Compressible but not trivial: words from a small alphabet, about 40 kB serialized.
+      const words = Array.from({ length: 8000 }, (_, i) => `w${(i * 7919) % 613}`);
+      const data = { big: words.join(' '), n: 1 };
+      const sid = newSessionId('big');
+      expectOk(await runPhp(memcache, { action: 'put', sid, data }), 'put the big session');
+
+      const connection = await mysql.createConnection(dbUrl);
+      try {
+        const [rows] = await connection.query(`SELECT flags, LENGTH(string_value) AS size, string_value AS value FROM \`${pair.table}\` WHERE mkey = ?`, [Buffer.from(sid)]);
+        const row = (rows as Array<{ flags: number; size: number; value: Buffer }>)[0];
+        expect(row, 'the session row').to.not.equal(undefined);
+        expect(row!.flags, 'MMC_COMPRESSED').to.equal(2);
+        expect(row!.size).to.be.below(20_000);
+        expect(row!.value[0], 'a zlib stream').to.equal(0x78);
+      } finally {
+        await connection.end();
+      }
+      for (const port of pair.ports) {
+        expect(await readSession(memcacheSettings([port], { 'memcache.session_redundancy': 1 }), sid), `read back through ${port} alone`).to.deep.equal(data);
+      }
+    });
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * The checks every handler/protocol combination goes through, written once: many PHP
+ * processes on one session id, many sessions at once, and the session life-cycle calls.
+ */
+import { expect } from 'chai';
+import { TextConnection } from '../../helpers/text-connection.js';
+import {
+  emptyTally,
+  incrementWithRetries,
+  markersOf,
+  newSessionId,
+  outcomeOf,
+  PhpProcess,
+  problemsOf,
+  runBounded,
+  runPhp,
+  shuffle,
+  sleep,
+  type IncrementTally,
+  type PhpRun,
+  type PhpSettings,
+} from './harness.js';
+
+export const CONCURRENCY = 8;
+
+/** The session as a `get` request sees it; the read itself must go through cleanly. */
+export async function readSession(settings: PhpSettings, sid: string): Promise<Record<string, unknown>> {
+  const run = await runPhp(settings, { action: 'get', sid });
+  expect(outcomeOf(run), `reading ${sid}: ${problemsOf(run).join(' | ')}`).to.equal('ok');
+  expect(run.result!.id).to.equal(sid);
+  const before = run.result!.before;
+  return Array.isArray(before) ? {} : (before ?? {});
+}
+
+export function expectOk(run: PhpRun, what: string): void {
+  expect(outcomeOf(run), `${what}: ${problemsOf(run).join(' | ')}`).to.equal('ok');
+}
+
+function describeTally(label: string, requests: number, tally: IncrementTally): string {
+  return `${label}: ${requests} requests, ${tally.attempts} PHP runs, ${tally.starved} lock starvations (retried), ${tally.errors} errors`;
+}
+
+/**
+ * `requests` increments of one session id, `CONCURRENCY` PHP processes at a time; the final
+ * counter equals the successful increments and every successful marker is there exactly once.
+ */
+export async function oneSharedSession(label: string, settings: PhpSettings, requests: number): Promise<IncrementTally> {
+  const sid = newSessionId('shared');
+  const tally = emptyTally();
+  await runBounded(Array.from({ length: requests }, (_, i) => () => incrementWithRetries(settings, sid, `r${i}`, tally)), CONCURRENCY);
+  console.log(`      ${describeTally(label, requests, tally)}`);
+  expect(tally.errors, `errors: ${tally.errorSamples.join('\n')}`).to.equal(0);
+  expect(tally.gaveUp, 'requests that never got the session').to.equal(0);
+  expect(tally.committed).to.have.length(requests);
+  const session = await readSession(settings, sid);
+  expect(markersOf(session).sort(), 'markers in the session = the successful requests').to.deep.equal([...tally.committed].sort());
+  expect(session.n, 'counter').to.equal(requests);
+  return tally;
+}
+
+/** `sessions` session ids, `perSession` increments each, all shuffled and run concurrently. */
+export async function manySessions(label: string, settings: PhpSettings, sessions: number, perSession: number): Promise<void> {
+  const sids = Array.from({ length: sessions }, () => newSessionId('many'));
+  const tallies = new Map(sids.map((sid) => [sid, emptyTally()]));
+  const tasks = shuffle(sids.flatMap((sid) => Array.from({ length: perSession }, (_, i) => () => incrementWithRetries(settings, sid, `${sid.slice(-6)}-${i}`, tallies.get(sid)!))));
+  await runBounded(tasks, CONCURRENCY);
+  const sum = emptyTally();
+  for (const tally of tallies.values()) {
+    sum.attempts += tally.attempts;
+    sum.starved += tally.starved;
+    sum.errors += tally.errors;
+    sum.errorSamples.push(...tally.errorSamples);
+  }
+  console.log(`      ${describeTally(`${label} (${sessions} sessions)`, sessions * perSession, sum)}`);
+  expect(sum.errors, `errors: ${sum.errorSamples.slice(0, 5).join('\n')}`).to.equal(0);
+  const reads = await runBounded(sids.map((sid) => () => readSession(settings, sid)), CONCURRENCY);
+  sids.forEach((sid, i) => {
+    const tally = tallies.get(sid)!;
+    expect(tally.committed, sid).to.have.length(perSession);
+    expect(markersOf(reads[i]).sort(), sid).to.deep.equal([...tally.committed].sort());
+    expect(reads[i]!.n, sid).to.equal(perSession);
+  });
+}
+
+/** A session holding `data`, written by one request. */
+export async function putSession(settings: PhpSettings, data: Record<string, unknown>, sid = newSessionId('put')): Promise<string> {
+  expectOk(await runPhp(settings, { action: 'put', sid, data }), `put ${sid}`);
+  return sid;
+}
+
+export async function regenerateDropsTheOldId(settings: PhpSettings): Promise<void> {
+  const sid = await putSession(settings, { user: 'alice', n: 5 });
+  const run = await runPhp(settings, { action: 'regenerate', sid });
+  expectOk(run, 'regenerate');
+  expect(run.result!.regenerated).to.equal(true);
+  const newId = run.result!.id;
+  expect(newId).to.not.equal(sid);
+  expect(newId).to.match(/^[A-Za-z0-9,-]{20,}$/);
+  expect(await readSession(settings, newId), 'the new id carries the data').to.deep.equal({ user: 'alice', n: 1 });
+  expect(await readSession(settings, sid), 'the old id is gone').to.deep.equal({});
+}
+
+export async function destroyEmptiesTheSession(settings: PhpSettings): Promise<void> {
+  const sid = await putSession(settings, { user: 'bob' });
+  expect(await readSession(settings, sid)).to.deep.equal({ user: 'bob' });
+  const run = await runPhp(settings, { action: 'destroy', sid });
+  expectOk(run, 'destroy');
+  expect(run.result!.destroyed).to.equal(true);
+  expect(await readSession(settings, sid)).to.deep.equal({});
+}
+
+/** session.use_strict_mode=1: an unknown id is replaced by a new one, a known id kept. */
+export async function strictModeChecksIds(settings: PhpSettings): Promise<void> {
+  const strict = { ...settings, 'session.use_strict_mode': 1 };
+  const known = await putSession(settings, { user: 'carol' });
+  const kept = await runPhp(strict, { action: 'strict', sid: known });
+  expectOk(kept, 'strict mode, known id');
+  expect(kept.result!.id, 'a known id is kept').to.equal(known);
+  expect(kept.result!.before).to.deep.equal({ user: 'carol' });
+
+  const unknown = newSessionId('unknown');
+  for (const round of [1, 2]) {
+    // The second round fails if the validity check itself created the id (php-memcached
+    // sends exptime 2678400, an absolute time in 1970 that must be born expired).
+    const replaced = await runPhp(strict, { action: 'strict', sid: unknown });
+    expectOk(replaced, `strict mode, unknown id, round ${round}`);
+    expect(replaced.result!.id, `round ${round}: an unknown id is replaced`).to.not.equal(unknown);
+    expect(replaced.result!.id).to.match(/^[A-Za-z0-9,-]{20,}$/);
+    expect(replaced.result!.before).to.deep.equal([]);
+  }
+}
+
+/**
+ * A second request on a locked session waits (stays running while the first holds the lock)
+ * and then gets the session with the first one's write in it.
+ */
+export async function secondRequestWaitsForTheLock(settings: PhpSettings, waiterSettings: PhpSettings): Promise<void> {
+  const sid = await putSession(settings, { n: 10, markers: '' });
+  const holder = new PhpProcess(settings, { action: 'hold', sid, marker: 'holder' });
+  let waiter: PhpProcess | undefined;
+  try {
+    expect(await holder.waitForLine('LOCKED'), `holder: ${holder.stdout} ${holder.stderr}`).to.equal(true);
+    waiter = new PhpProcess(waiterSettings, { action: 'incr', sid, marker: 'waiter' });
+    waiter.child.stdin!.end();
+    expect(await waiter.waitForLine('STARTING'), `waiter: ${waiter.stdout} ${waiter.stderr}`).to.equal(true);
+    await sleep(800);
+    expect(waiter.exited, `the waiter finished while the lock was held: ${waiter.stdout} ${waiter.stderr}`).to.equal(false);
+    holder.send('go');
+    const held = await holder.done;
+    expectOk(held, 'holder');
+    const waited = await waiter.done;
+    expectOk(waited, 'waiter');
+    expect(waited.result!.before, 'the waiter read after the holder wrote').to.deep.equal({ n: 11, markers: 'holder,' });
+    expect(await readSession(settings, sid)).to.deep.equal({ n: 12, markers: 'holder,waiter,' });
+  } finally {
+    holder.child.kill('SIGKILL');
+    waiter?.child.kill('SIGKILL');
+  }
+}
+
+/**
+ * memcached.sess_lock_expire=2: the lock of a PHP process killed while holding it is taken
+ * over once it expires; the killed request wrote nothing.
+ */
+export async function killedHoldersLockExpires(settings: PhpSettings, gatewayPort: number | null): Promise<void> {
+  const expiring = { ...settings, 'memcached.sess_lock_expire': 2 };
+  const sid = await putSession(expiring, { n: 1, markers: 'first,' });
+  const holder = new PhpProcess(expiring, { action: 'hold', sid, marker: 'killed' });
+  try {
+    expect(await holder.waitForLine('LOCKED'), `holder: ${holder.stdout} ${holder.stderr}`).to.equal(true);
+    holder.child.kill('SIGKILL');
+    await holder.done;
+  } finally {
+    holder.child.kill('SIGKILL');
+  }
+  if (gatewayPort !== null) {
+    // The killed process left its lock behind (it is the same row through either gateway).
+    const conn = await TextConnection.open(gatewayPort);
+    try {
+      expect(await conn.request(`get memc.sess.key.lock.${sid}\r\n`)).to.equal(`VALUE memc.sess.key.lock.${sid} 0 1\r\n1\r\nEND\r\n`);
+    } finally {
+      conn.close();
+    }
+  }
+  // Waits up to 40 x 150 ms, far longer than the 2 s the lock lives.
+  const next = await runPhp({ ...expiring, 'memcached.sess_lock_retries': 40 }, { action: 'incr', sid, marker: 'next' });
+  expectOk(next, 'the request after the lock expired');
+  expect(next.result!.before).to.deep.equal({ n: 1, markers: 'first,' });
+  expect(await readSession(expiring, sid)).to.deep.equal({ n: 2, markers: 'first,next,' });
+}

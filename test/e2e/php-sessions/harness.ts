@@ -6,6 +6,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,9 +61,11 @@ export class GatewayProcess {
     this.child = child;
     let listening = false;
     let wake: (() => void) | null = null;
+    let output = '';
     const onData = (chunk: string): void => {
       this.log += chunk;
-      if (!listening && /listening/.test(this.log)) {
+      output += chunk;
+      if (!listening && /listening/.test(output)) {
         listening = true;
         wake?.();
       }
@@ -75,11 +78,11 @@ export class GatewayProcess {
     }));
     const deadline = Date.now() + timeoutMs;
     while (!listening) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gateway on ${this.port} exited: ${this.log}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gateway on ${this.port} exited: ${output}`);
       const left = deadline - Date.now();
       if (left <= 0) {
         await this.kill();
-        throw new Error(`gateway on ${this.port} did not listen within ${timeoutMs} ms: ${this.log}`);
+        throw new Error(`gateway on ${this.port} did not listen within ${timeoutMs} ms: ${output}`);
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));
@@ -191,16 +194,22 @@ export function problemsOf(run: PhpRun): string[] {
 export const WRITE_FAILED = /Failed to write session data/;
 export const LOCK_STARVED = /Unable to clear session lock record/;
 
-export type Outcome = 'ok' | 'starved' | 'error';
+export type Outcome = 'ok' | 'warned' | 'starved' | 'error';
 
 /**
- * ok: started, written, no warning at all. starved: session_start() gave up waiting for the
- * lock (php-memcached's "Unable to clear session lock record") and nothing else went wrong.
- * error: anything else, e.g. a connection failure or "Failed to write session data".
+ * ok: started, written, no warning at all. warned: started and written (no "Failed to write
+ * session data"), but with warnings on the way, e.g. php-memcached reporting a dead server it
+ * then went around. starved: session_start() gave up waiting for the lock (php-memcached's
+ * "Unable to clear session lock record") and nothing else went wrong. error: anything else,
+ * e.g. a connection failure at start or "Failed to write session data".
  */
 export function outcomeOf(run: PhpRun): Outcome {
   const problems = problemsOf(run);
-  if (run.result?.started && run.result.closed !== false && problems.length === 0) return 'ok';
+  if (run.result?.started && run.result.closed !== false) {
+    if (problems.length === 0) return 'ok';
+    if (run.result.closed === true && run.code === 0 && !problems.some((p) => WRITE_FAILED.test(p))) return 'warned';
+    return 'error';
+  }
   if (run.result && !run.result.started && problems.some((p) => LOCK_STARVED.test(p)) &&
     problems.every((p) => LOCK_STARVED.test(p) || /^session_start\(\): Failed to read session data/.test(p))) {
     return 'starved';
@@ -321,6 +330,8 @@ export interface IncrementTally {
   /** markers of attempts that failed with an error (they may or may not have been written) */
   uncertain: string[];
   starved: number;
+  /** attempts that were written but raised warnings on the way (they are in committed too) */
+  warned: number;
   errors: number;
   attempts: number;
   /** the first few error runs, for the failure message */
@@ -330,15 +341,16 @@ export interface IncrementTally {
 }
 
 export function emptyTally(): IncrementTally {
-  return { committed: [], uncertain: [], starved: 0, errors: 0, attempts: 0, errorSamples: [], gaveUp: 0 };
+  return { committed: [], uncertain: [], starved: 0, warned: 0, errors: 0, attempts: 0, errorSamples: [], gaveUp: 0 };
 }
 
 /**
  * One logical request: increments `sid`, retrying (with a fresh marker per attempt) when
- * session_start() starved on the lock or the attempt failed, up to maxAttempts.
+ * session_start() starved on the lock or the attempt failed, up to maxAttempts. An attempt
+ * that was written despite warnings is not retried.
  */
 export async function incrementWithRetries(
-  settings: PhpSettings | (() => PhpSettings),
+  settings: PhpSettings | ((attempt: number) => PhpSettings),
   sid: string,
   marker: string,
   tally: IncrementTally,
@@ -347,10 +359,14 @@ export async function incrementWithRetries(
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const attemptMarker = `${marker}.${attempt}`;
     tally.attempts += 1;
-    const run = await runPhp(typeof settings === 'function' ? settings() : settings, { action: 'incr', sid, marker: attemptMarker });
+    const run = await runPhp(typeof settings === 'function' ? settings(attempt) : settings, { action: 'incr', sid, marker: attemptMarker });
     const outcome = outcomeOf(run);
-    if (outcome === 'ok') {
+    if (outcome === 'ok' || outcome === 'warned') {
       tally.committed.push(attemptMarker);
+      if (outcome === 'warned') {
+        tally.warned += 1;
+        if (tally.errorSamples.length < 5) tally.errorSamples.push(problemsOf(run).join(' | '));
+      }
       return;
     }
     if (outcome === 'starved') {
@@ -369,4 +385,69 @@ export async function incrementWithRetries(
 export function markersOf(session: Record<string, unknown> | undefined): string[] {
   const text = typeof session?.markers === 'string' ? session.markers : '';
   return text.split(',').filter((m) => m !== '');
+}
+
+// ---------------------------------------------------------------- a TCP load balancer
+
+/**
+ * A minimal TCP load balancer like HAProxy in `mode tcp` with `balance roundrobin`: each client
+ * connection goes to the next backend that accepts a connection; a backend that refuses is
+ * skipped. Bytes are piped both ways; when either side closes, so does the other.
+ */
+export class TcpBalancer {
+  private server: net.Server;
+  private next = 0;
+  private sockets = new Set<net.Socket>();
+  port = 0;
+
+  constructor(private readonly backends: number[]) {
+    this.server = net.createServer((client) => this.accept(client));
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  private track(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  private accept(client: net.Socket): void {
+    this.track(client);
+    client.pause();
+    client.on('error', () => undefined);
+    const first = this.next++ % this.backends.length;
+    const attempt = (tried: number): void => {
+      if (tried === this.backends.length || client.destroyed) {
+        client.destroy();
+        return;
+      }
+      const upstream = net.connect(this.backends[(first + tried) % this.backends.length]!, '127.0.0.1');
+      this.track(upstream);
+      upstream.once('error', () => {
+        upstream.destroy();
+        attempt(tried + 1);
+      });
+      upstream.once('connect', () => {
+        upstream.removeAllListeners('error');
+        upstream.on('error', () => client.destroy());
+        upstream.on('close', () => client.destroy());
+        client.on('close', () => upstream.destroy());
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+      });
+    };
+    attempt(0);
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
 }

@@ -1,0 +1,60 @@
+/**
+ * PHP sessions through two memgate gateways on one table with php-memcached's defaults:
+ * binary protocol, locking on, both gateways in session.save_path.
+ */
+import { freshTableName, getTestDatabaseUrl } from '../../helpers/database.js';
+import { memcachedSettings, requirePhpExtensions, startGateways, type GatewayPair, type PhpSettings } from './harness.js';
+import {
+  destroyEmptiesTheSession,
+  killedHoldersLockExpires,
+  manySessions,
+  oneSharedSession,
+  regenerateDropsTheOldId,
+  secondRequestWaitsForTheLock,
+  strictModeChecksIds,
+} from './workloads.js';
+
+describe('e2e: PHP sessions with php-memcached defaults (binary protocol), two gateways on one table', function () {
+  this.timeout(90_000);
+  let pair: GatewayPair;
+  let binary: PhpSettings;
+
+  before(async function () {
+    this.timeout(60_000);
+    await requirePhpExtensions();
+    pair = await startGateways({ dbUrl: await getTestDatabaseUrl(), table: freshTableName('php_bin') });
+    binary = memcachedSettings(pair.ports);
+  });
+
+  after(async () => {
+    await pair?.stop();
+  });
+
+  it('concurrent requests on one session id: exact counter, no marker lost', async () => {
+    await oneSharedSession('binary, one session', binary, 150);
+  });
+
+  it('many sessions in parallel, each exact', async () => {
+    await manySessions('binary', binary, 30, 4);
+  });
+
+  it('session_regenerate_id(true) moves the data to a new id and drops the old one', async () => {
+    await regenerateDropsTheOldId(binary);
+  });
+
+  it('session_destroy() empties the session', async () => {
+    await destroyEmptiesTheSession(binary);
+  });
+
+  it('use_strict_mode=1 replaces an unknown id and keeps a known one', async () => {
+    await strictModeChecksIds(binary);
+  });
+
+  it('a second request on a locked session waits, then sees the first one\'s write', async () => {
+    await secondRequestWaitsForTheLock(binary, { ...binary, 'memcached.sess_lock_retries': 40 });
+  });
+
+  it('sess_lock_expire=2: the lock of a killed PHP process is taken over once it expires', async () => {
+    await killedHoldersLockExpires(binary, pair.ports[0]!);
+  });
+});

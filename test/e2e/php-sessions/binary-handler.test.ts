@@ -3,8 +3,9 @@
  * binary protocol, locking on, both gateways in session.save_path.
  */
 import { freshTableName, getTestDatabaseUrl } from '../../helpers/database.js';
-import { memcachedSettings, requirePhpExtensions, startGateways, type GatewayPair, type PhpSettings } from './harness.js';
+import { memcachedSettings, memcacheSettings, requirePhpExtensions, startGateways, type GatewayPair, type PhpSettings } from './harness.js';
 import {
+  burstsOnNewSessions,
   destroyEmptiesTheSession,
   killedHoldersLockExpires,
   manySessions,
@@ -38,6 +39,10 @@ describe('e2e: PHP sessions with php-memcached defaults (binary protocol), two g
     await manySessions('binary', binary, 30, 4);
   });
 
+  it('bursts of requests on brand-new sessions: one lock winner at a time', async () => {
+    await burstsOnNewSessions('binary', binary, 6);
+  });
+
   it('session_regenerate_id(true) moves the data to a new id and drops the old one', async () => {
     await regenerateDropsTheOldId(binary);
   });
@@ -56,5 +61,25 @@ describe('e2e: PHP sessions with php-memcached defaults (binary protocol), two g
 
   it('sess_lock_expire=2: the lock of a killed PHP process is taken over once it expires', async () => {
     await killedHoldersLockExpires(binary, pair.ports[0]!);
+  });
+
+  describe('pecl memcache over the binary protocol (memcache.protocol=binary, session_redundancy=1)', () => {
+    let memcacheBinary: PhpSettings;
+    before(() => {
+      memcacheBinary = memcacheSettings(pair.ports, { 'memcache.protocol': 'binary', 'memcache.session_redundancy': 1 });
+    });
+
+    it('concurrent requests on one session id: exact counter, no marker lost', async () => {
+      await oneSharedSession('memcache binary, one session', memcacheBinary, 80);
+    });
+
+    it('bursts on brand-new sessions (binary INCR with an initial value creates the lock)', async () => {
+      await burstsOnNewSessions('memcache binary', memcacheBinary, 6);
+    });
+
+    it('session_regenerate_id(true) and session_destroy()', async () => {
+      await regenerateDropsTheOldId(memcacheBinary);
+      await destroyEmptiesTheSession(memcacheBinary);
+    });
   });
 });

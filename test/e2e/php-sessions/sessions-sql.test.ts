@@ -84,8 +84,8 @@ describe('e2e: PHP sessions seen through sql/sessions.sql', function () {
     queries = loaded.queries;
     expect(loaded.statements).to.have.length(4);
     for (const statement of loaded.statements) await db.query(statement);
-    // ASCII, so this runs without the binary protocol; the rows are the same either way.
-    settings = memcachedSettings(pair.ports, { 'memcached.sess_binary_protocol': 0 });
+    // php-memcached defaults (binary protocol); ASCII writes the same rows.
+    settings = memcachedSettings(pair.ports);
   });
 
   after(async () => {
@@ -139,6 +139,16 @@ describe('e2e: PHP sessions seen through sql/sessions.sql', function () {
     } finally {
       holder.child.kill('SIGKILL');
     }
+
+    // An unchanged session is only touched (lazy_write): its expiry moves, its data stays.
+    await readSession({ ...settings, 'session.gc_maxlifetime': 600 }, sSmall);
+    const [touched] = await rows(`SELECT seconds_left, data FROM \`${pair.table}_php_sessions\` WHERE session_id = ?`, [sSmall]);
+    expect(Number(touched!.seconds_left), 'touched to 600 s').to.be.within(540, 600);
+    expect(text(touched!.data)).to.equal(phpSession(small));
+    // gc_maxlifetime above 30 days goes on the wire as an absolute unix time.
+    await readSession({ ...settings, 'session.gc_maxlifetime': 5_000_000 }, sSmall);
+    const [far] = await rows(`SELECT seconds_left FROM \`${pair.table}_php_sessions\` WHERE session_id = ?`, [sSmall]);
+    expect(Number(far!.seconds_left), 'about 5,000,000 s').to.be.within(5_000_000 - 60, 5_000_000);
 
     const [count] = await rows(query('COUNT(*) AS sessions'));
     expect(Number(count!.sessions)).to.equal(expected.size);

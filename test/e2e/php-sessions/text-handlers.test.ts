@@ -16,6 +16,7 @@ import {
   type PhpSettings,
 } from './harness.js';
 import {
+  burstsOnNewSessions,
   destroyEmptiesTheSession,
   expectOk,
   killedHoldersLockExpires,
@@ -52,11 +53,15 @@ describe('e2e: PHP sessions over the text protocol, two gateways on one table', 
 
   describe('php-memcached, ASCII (memcached.sess_binary_protocol=0)', () => {
     it('concurrent requests on one session id: exact counter, no marker lost', async () => {
-      await oneSharedSession('ascii, one session', ascii, 80);
+      await oneSharedSession('ascii, one session', ascii, 150);
     });
 
     it('many sessions in parallel, each exact', async () => {
-      await manySessions('ascii', ascii, 20, 4);
+      await manySessions('ascii', ascii, 30, 4);
+    });
+
+    it('bursts of requests on brand-new sessions: one lock winner at a time', async () => {
+      await burstsOnNewSessions('ascii', ascii, 6);
     });
 
     it('session_regenerate_id(true) moves the data to a new id and drops the old one', async () => {
@@ -82,11 +87,15 @@ describe('e2e: PHP sessions over the text protocol, two gateways on one table', 
 
   describe('pecl memcache (session.save_handler=memcache, session_redundancy=1)', () => {
     it('concurrent requests on one session id: exact counter, no marker lost', async () => {
-      await oneSharedSession('memcache, one session', memcache, 80);
+      await oneSharedSession('memcache, one session', memcache, 150);
     });
 
     it('many sessions in parallel, each exact', async () => {
-      await manySessions('memcache', memcache, 20, 4);
+      await manySessions('memcache', memcache, 30, 4);
+    });
+
+    it('bursts of requests on brand-new sessions: one lock winner at a time', async () => {
+      await burstsOnNewSessions('memcache', memcache, 6);
     });
 
     it('session_regenerate_id(true) moves the data to a new id and drops the old one', async () => {

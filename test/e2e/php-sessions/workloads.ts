@@ -189,3 +189,25 @@ export async function killedHoldersLockExpires(settings: PhpSettings, gatewayPor
   expect(next.result!.before).to.deep.equal({ n: 1, markers: 'first,' });
   expect(await readSession(expiring, sid)).to.deep.equal({ n: 2, markers: 'first,next,' });
 }
+
+/**
+ * CONCURRENCY requests at once on each of `sessions` brand-new session ids: the lock item is
+ * created by the racing requests themselves (ADD, or memcache's incr/add pair), so exactly one
+ * may win each time.
+ */
+export async function burstsOnNewSessions(label: string, settings: PhpSettings, sessions: number): Promise<void> {
+  const sum = emptyTally();
+  for (let round = 0; round < sessions; round++) {
+    const sid = newSessionId('burst');
+    const tally = emptyTally();
+    await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => incrementWithRetries(settings, sid, `b${i}`, tally)));
+    expect(tally.errors + tally.warned, `errors and warnings: ${tally.errorSamples.join('\n')}`).to.equal(0);
+    expect(tally.committed, sid).to.have.length(CONCURRENCY);
+    const session = await readSession(settings, sid);
+    expect(markersOf(session).sort(), sid).to.deep.equal([...tally.committed].sort());
+    expect(session.n, sid).to.equal(CONCURRENCY);
+    sum.attempts += tally.attempts;
+    sum.starved += tally.starved;
+  }
+  console.log(`      ${describeTally(`${label} (${sessions} new sessions)`, sessions * CONCURRENCY, sum)}`);
+}

@@ -41,7 +41,6 @@ export async function requirePhpExtensions(): Promise<void> {
 /** One `memgate serve` child process on a fixed port; kill() and start() again on the same port. */
 export class GatewayProcess {
   child: ChildProcess | null = null;
-  log = '';
   private exited: Promise<void> = Promise.resolve();
 
   constructor(
@@ -63,7 +62,6 @@ export class GatewayProcess {
     let wake: (() => void) | null = null;
     let output = '';
     const onData = (chunk: string): void => {
-      this.log += chunk;
       output += chunk;
       if (!listening && /listening/.test(output)) {
         listening = true;

@@ -18,7 +18,7 @@ export class PlainAuthenticator implements SaslAuthenticator {
   }
 
   verify(mechanism: string, response: Buffer): boolean {
-    const ok = mechanism === 'PLAIN' && this.checkPlain(response);
+    const ok = mechanism.toUpperCase() === 'PLAIN' && this.checkPlain(response);
     this.stats.count('auth_cmds');
     if (!ok) this.stats.count('auth_errors');
     return ok;

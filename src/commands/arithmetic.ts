@@ -6,7 +6,8 @@ export default {
   async execute(request, { store, stats }) {
     const result = await store.arithmetic(request);
     const prefix = request.incr ? 'incr' : 'decr';
-    if (result.outcome === 'ok') stats.count(`${prefix}_hits`);
+    // A counter made from the binary protocol's initial value is neither a hit nor a miss.
+    if (result.outcome === 'ok' && !result.created) stats.count(`${prefix}_hits`);
     if (result.outcome === 'not_found') stats.count(`${prefix}_misses`);
     return result.outcome === 'ok'
       ? { kind: 'arith', outcome: 'ok', value: result.value, cas: result.cas }

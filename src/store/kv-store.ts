@@ -23,7 +23,7 @@ export interface ArithmeticInput {
 }
 
 export type ArithmeticResult =
-  | { outcome: 'ok'; value: bigint; cas: bigint }
+  | { outcome: 'ok'; value: bigint; cas: bigint; /** made from the initial value */ created?: boolean }
   | { outcome: 'not_found' | 'non_numeric' | 'exists' };
 
 /**

@@ -158,7 +158,7 @@ export class MysqlKvStore implements KvStore {
           // Another gateway created the counter between our read and our insert: start over
           // and apply the delta to the counter it made.
           if ((r as WriteResult).affectedRows === 0) throw new ConcurrentChangeError();
-          return { outcome: 'ok', value, cas };
+          return { outcome: 'ok', value, cas, created: true };
         }
         const next = applyDelta(row.string_value, input.incr, input.delta);
         if (!next) return { outcome: 'non_numeric' };

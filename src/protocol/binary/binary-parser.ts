@@ -4,7 +4,7 @@ import { ByteQueue } from './byte-queue.js';
 import {
   HEADER_LENGTH, MAX_SASL_MECH_LENGTH, Opcode, QUIET_TO_LOUD, REQUEST_MAGIC, Status,
 } from './opcodes.js';
-import { errorPacket, simplePacket, successPacket } from './packet.js';
+import { errorPacket, simplePacket, statPacket, successPacket } from './packet.js';
 
 /** What a reply to a request needs from the packet that carried it. */
 export interface BinaryFrame {
@@ -81,6 +81,8 @@ export class BinaryParser {
   private authenticated = false;
   /** PLAIN was started without an initial response; the credentials come with SASL_STEP */
   private awaitingStep: string | null = null;
+  /** a SASL exchange succeeded on this connection; no other may start */
+  private saslCompleted = false;
 
   constructor(private readonly options: BinaryParserOptions) {}
 
@@ -242,13 +244,20 @@ export class BinaryParser {
 
   private stat(h: Header, frame: BinaryFrame, key: Buffer, emit: BinaryParseSink): void {
     const name = key.toString('latin1');
-    // process_bin_stat compares "reset" and "settings" as prefixes; the other groups whole.
-    // "conns" is a text-only group in memcached.
-    let group = name;
-    if (name.startsWith('reset')) group = 'reset';
-    else if (name.startsWith('settings')) group = 'settings';
-    else if (name === 'conns') return emit({ type: 'reply', data: errorPacket(h.opcode, h.opaque, Status.KEY_ENOENT) });
-    emit({ type: 'request', request: { kind: 'stats', group }, frame });
+    const stats = (group: string) => emit({ type: 'request', request: { kind: 'stats', group }, frame });
+    const packets = (...entries: Array<[string, string]>) => emit({ type: 'reply', data: Buffer.concat(entries.map(([k, v]) => statPacket(h.opaque, k, v))) });
+    // process_bin_stat: "reset", "settings" and "detail" match as prefixes, the other groups
+    // whole; "conns" is a text-only group in memcached, so it is unknown here.
+    if (name === '' || name === 'items' || name === 'slabs' || name === 'sizes') return stats(name);
+    if (name.startsWith('reset')) return stats('reset');
+    if (name.startsWith('settings')) return stats('settings');
+    // memgate keeps no per-prefix statistics: detail on/off are accepted and the dump is empty.
+    if (name.startsWith('detail on') || name.startsWith('detail off')) return packets(['', '']);
+    if (name.startsWith('detail dump')) return packets(['detailed', 'END\r\n'], ['', '']);
+    // memcached sends these two without a terminating packet.
+    if (name === 'sizes_enable') return packets(['sizes_status', 'enabled']);
+    if (name === 'sizes_disable') return packets(['sizes_status', 'disabled']);
+    emit({ type: 'reply', data: errorPacket(h.opcode, h.opaque, Status.KEY_ENOENT) });
   }
 
   private listMechanisms(h: Header, emit: BinaryParseSink): void {
@@ -267,14 +276,20 @@ export class BinaryParser {
     if (itemTotalSize(h.keyLength, 0, valueLength) > this.options.itemSizeMax) {
       return this.failAndSwallow(h, Status.ENOMEM, valueLength, emit);
     }
-    const mechanism = key.toString('latin1');
+    // Cyrus SASL, which memcached uses, matches mechanism names case-insensitively.
+    const mechanism = key.toString('latin1').toUpperCase();
     this.pendingValue = {
       length: valueLength,
       complete: (response, sink) => {
         this.authenticated = false;
         const reply = (data: Buffer) => sink({ type: 'reply', data });
         let verdict: boolean;
-        if (h.opcode === Opcode.SASL_AUTH) {
+        if (this.saslCompleted) {
+          // Cyrus SASL cannot start another exchange on a connection that completed one:
+          // memcached answers a second AUTH (or STEP) with a failure that also logs the client out.
+          sasl.refused();
+          verdict = false;
+        } else if (h.opcode === Opcode.SASL_AUTH) {
           this.awaitingStep = null;
           if (response.length === 0 && sasl.mechanisms.split(' ').includes(mechanism)) {
             // No initial response: ask for it (SASL_CONTINUE with an empty challenge).
@@ -291,6 +306,7 @@ export class BinaryParser {
           verdict = false;
         }
         this.authenticated = verdict;
+        if (verdict) this.saslCompleted = true;
         reply(verdict
           ? successPacket(h.opcode, h.opaque, 'Authenticated')
           : errorPacket(h.opcode, h.opaque, Status.AUTH_ERROR));
@@ -303,9 +319,12 @@ export class BinaryParser {
     this.close(emit);
   }
 
+  /** memcached sends such an error only once the body it discards has been read. */
   private failAndSwallow(h: Header, status: number, bytes: number, emit: BinaryParseSink): void {
-    emit({ type: 'reply', data: errorPacket(h.opcode, h.opaque, status) });
+    const reply: BinaryParseEvent = { type: 'reply', data: errorPacket(h.opcode, h.opaque, status) };
+    if (bytes <= 0) return emit(reply);
     this.swallowBytes = bytes;
+    this.afterSwallow = reply;
   }
 
   private close(emit: BinaryParseSink): void {

@@ -2,8 +2,8 @@ import type { Request } from '../request.js';
 import type { Item, Response } from '../response.js';
 import type { ReplyWriter } from '../text/text-serializer.js';
 import type { BinaryFrame } from './binary-parser.js';
-import { Opcode, Status } from './opcodes.js';
-import { errorPacket, responseHeader, successPacket } from './packet.js';
+import { Status } from './opcodes.js';
+import { errorPacket, responseHeader, statPacket, successPacket } from './packet.js';
 
 /**
  * Writes one response in the binary protocol, as memcached 1.6.18's proto_bin.c builds it.
@@ -115,15 +115,4 @@ function writeHit(frame: BinaryFrame, item: Item, write: ReplyWriter): void {
   if (key) key.copy(head, header.length + 4);
   write(head);
   if (valueLength > 0) write(value!);
-}
-
-/** One `STAT` packet (append_bin_stats): the opcode is always STAT, the CAS always 0. */
-function statPacket(opaque: number, name: string, value: string): Buffer {
-  const key = Buffer.from(name, 'latin1');
-  const body = Buffer.from(value, 'latin1');
-  const header = responseHeader({
-    opcode: Opcode.STAT, status: Status.SUCCESS, keyLength: key.length, extrasLength: 0,
-    bodyLength: key.length + body.length, opaque, cas: 0n,
-  });
-  return Buffer.concat([header, key, body]);
 }

@@ -1,4 +1,4 @@
-import { HEADER_LENGTH, RESPONSE_MAGIC, STATUS_TEXT, Status } from './opcodes.js';
+import { HEADER_LENGTH, Opcode, RESPONSE_MAGIC, STATUS_TEXT, Status } from './opcodes.js';
 
 export interface ResponseHeader {
   opcode: number;
@@ -40,4 +40,15 @@ export function errorPacket(opcode: number, opaque: number, status: number, text
 
 export function successPacket(opcode: number, opaque: number, body: Buffer | string = '', cas = 0n): Buffer {
   return simplePacket(opcode, opaque, Status.SUCCESS, body, cas);
+}
+
+/** One `STAT` packet (append_bin_stats): the opcode is always STAT, the CAS always 0. */
+export function statPacket(opaque: number, name: string, value: string): Buffer {
+  const key = Buffer.from(name, 'latin1');
+  const body = Buffer.from(value, 'latin1');
+  const header = responseHeader({
+    opcode: Opcode.STAT, status: Status.SUCCESS, keyLength: key.length, extrasLength: 0,
+    bodyLength: key.length + body.length, opaque, cas: 0n,
+  });
+  return Buffer.concat([header, key, body]);
 }

@@ -1,6 +1,9 @@
 import type { Logger } from 'winston';
+import { readPasswordFile } from './auth/password-file.js';
+import { PlainAuthenticator } from './auth/plain-authenticator.js';
 import type { CommandContext } from './commands/handler.js';
 import type { GatewayConfig } from './config/schema.js';
+import { ConfigError } from './config/load-config.js';
 import { startEmbeddedMariadb } from './embedded/mariadb.js';
 import { Releasers } from './lifecycle/releasers.js';
 import { startServer } from './net/server.js';
@@ -24,6 +27,8 @@ const SCHEMA_RETRY_MS = 2000;
 export async function startApp(config: GatewayConfig, logger: Logger): Promise<App> {
   const releasers = new Releasers();
   try {
+    // Read before anything starts, so a bad file stops the gateway with a clear message.
+    const users = config.sasl.passwordFile ? await loadUsers(config.sasl.passwordFile) : null;
     const databaseUrl = await resolveDatabaseUrl(config, logger, releasers);
     const pool = createDatabasePool({
       endpoint: parseDatabaseUrl(databaseUrl),
@@ -41,6 +46,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       itemSizeMax: config.items.sizeMax,
     }, logger);
     const ctx = commandContext(config, store, pool, logger);
+    if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });
     const server = await startServer({
       host: config.listen.host,
       port: config.listen.port,
@@ -48,12 +54,21 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       maxQueuedRequests: config.listen.maxQueuedRequests,
       shutdownGraceMs: config.listen.shutdownGraceMs,
       itemSizeMax: config.items.sizeMax,
+      sasl: users ? new PlainAuthenticator(users, ctx.stats) : undefined,
     }, ctx, logger);
     releasers.push('server', () => server.close());
     return { address: () => server.address(), stop: () => releasers.release() };
   } catch (error) {
     await releasers.release().catch(() => undefined);
     throw error;
+  }
+}
+
+async function loadUsers(path: string): Promise<Map<string, Buffer>> {
+  try {
+    return await readPasswordFile(path);
+  } catch (error) {
+    throw new ConfigError(`sasl.passwordFile: cannot use ${path}: ${(error as Error).message}`);
   }
 }
 
@@ -114,7 +129,8 @@ function commandContext(config: GatewayConfig, store: MysqlKvStore, pool: Databa
         ['maxconns', String(config.listen.maxConnections)],
         ['evictions', 'off'],
         ['cas_enabled', 'yes'],
-        ['binding_protocol', 'ascii'],
+        ['binding_protocol', config.sasl.passwordFile ? 'binary' : 'auto-negotiate'],
+        ['auth_enabled_sasl', config.sasl.passwordFile ? 'yes' : 'no'],
         ['item_size_max', String(config.items.sizeMax)],
         ['flush_enabled', config.flushAll.enabled ? 'yes' : 'no'],
         ['db_table', config.db.table],

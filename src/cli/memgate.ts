@@ -38,7 +38,13 @@ async function main(argv: string[]): Promise<number> {
   // stops everything in order once start-up is done.
   const starting = startApp(config, logger);
   installSignalHandlers(() => starting.then((app) => app.stop()), logger);
-  await starting;
+  try {
+    await starting;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`memgate: ${error.message}\n`);
+    return 2;
+  }
   return new Promise<number>(() => undefined);
 }
 

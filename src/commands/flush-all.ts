@@ -5,7 +5,7 @@ export default {
   kind: 'flush',
   async execute(request, { store, stats, settings }) {
     stats.count('cmd_flush');
-    if (!settings.flushEnabled) return { kind: 'clientError', message: 'flush_all not allowed' };
+    if (!settings.flushEnabled) return { kind: 'forbidden', message: 'flush_all not allowed' };
     if (request.delay === null) return { kind: 'clientError', message: 'invalid exptime argument' };
     await store.flushAll(request.delay);
     return { kind: 'ok' };

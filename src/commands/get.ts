@@ -1,26 +1,42 @@
-import type { Item } from '../protocol/response.js';
+import type { GetRequest } from '../protocol/request.js';
+import type { HitsResponse, Item } from '../protocol/response.js';
 import { mapKey } from '../store/kv-store.js';
-import type { CommandHandler } from './handler.js';
+import type { CommandContext, CommandHandler } from './handler.js';
 
 // get/gets/gat/gats: every requested key answers in order, duplicates included.
 export default {
   kind: 'get',
-  async execute(request, { store, stats }) {
-    const touching = request.touchExptime !== undefined;
-    const found = touching
-      ? await store.getAndTouch(request.keys, request.touchExptime!)
-      : await store.get(request.keys);
+  async execute(request, ctx) {
+    if (request.touchExptime === undefined) return (await executeGets([request], ctx))[0]!;
+    const found = await ctx.store.getAndTouch(request.keys, request.touchExptime);
     const items: Array<Item | null> = request.keys.map((key) => found.get(mapKey(key)) ?? null);
     for (const item of items) {
       // memcached counts gat under touch, plain gets under get, per key.
-      if (touching) {
-        stats.count('cmd_touch');
-        stats.count(item ? 'touch_hits' : 'touch_misses');
-      } else {
-        stats.count('cmd_get');
-        stats.count(item ? 'get_hits' : 'get_misses');
-      }
+      ctx.stats.count('cmd_touch');
+      ctx.stats.count(item ? 'touch_hits' : 'touch_misses');
     }
     return { kind: 'hits', items, withCas: request.withCas };
   },
 } satisfies CommandHandler<'get'>;
+
+/** A plain get (no touch): the requests a connection may answer from one read. */
+export function isPlainGet(request: { kind: string; touchExptime?: number }): request is GetRequest {
+  return request.kind === 'get' && request.touchExptime === undefined;
+}
+
+/**
+ * Answers several plain gets with one read of the store, so a pipelined run of binary GETKQ
+ * (or of text gets) costs one query rather than one per key. Reads commute, so answering them
+ * together cannot change what any of them sees.
+ */
+export async function executeGets(requests: GetRequest[], { store, stats }: CommandContext): Promise<HitsResponse[]> {
+  const found = await store.get(requests.flatMap((r) => r.keys));
+  return requests.map((request) => {
+    const items: Array<Item | null> = request.keys.map((key) => found.get(mapKey(key)) ?? null);
+    for (const item of items) {
+      stats.count('cmd_get');
+      stats.count(item ? 'get_hits' : 'get_misses');
+    }
+    return { kind: 'hits', items, withCas: request.withCas };
+  });
+}

@@ -3,7 +3,7 @@ import type { Response } from '../protocol/response.js';
 import arithmetic from './arithmetic.js';
 import deleteHandler from './delete.js';
 import flushAll from './flush-all.js';
-import get from './get.js';
+import get, { executeGets, isPlainGet } from './get.js';
 import type { AnyCommandHandler, CommandContext } from './handler.js';
 import { noop, quit, stats, verbosity, version } from './server-info.js';
 import store from './store.js';
@@ -21,3 +21,5 @@ export function executeCommand(request: Request, ctx: CommandContext): Promise<R
   const handler = byKind.get(request.kind) as { execute(r: Request, c: CommandContext): Promise<Response> };
   return handler.execute(request, ctx);
 }
+
+export { executeGets, isPlainGet };

@@ -7,6 +7,6 @@ export default {
   async execute(request, { store, stats }) {
     stats.count('store_too_large');
     if (request.mode === 'set') await store.delete(request.key);
-    return { kind: 'serverError', message: 'object too large for cache' };
+    return { kind: 'tooLarge' };
   },
 } satisfies CommandHandler<'tooLarge'>;

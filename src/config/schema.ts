@@ -115,6 +115,12 @@ export const configSchema = {
       format: Boolean, default: true, env: 'MEMGATE_FLUSH_ALL_ENABLED', arg: 'flush-all-enabled',
     },
   },
+  sasl: {
+    passwordFile: {
+      doc: 'File of username:password lines (memcached\'s MEMCACHED_SASL_PWDB format). When set, clients must authenticate with SASL PLAIN over the binary protocol, and text connections are refused, as with memcached -S. Empty: no authentication.',
+      format: String, default: '', env: 'MEMGATE_SASL_PASSWORD_FILE', arg: 'sasl-password-file',
+    },
+  },
   log: {
     level: {
       doc: 'Log level.', format: ['error', 'warn', 'info', 'debug'], default: 'info', env: 'MEMGATE_LOG_LEVEL', arg: 'log-level',

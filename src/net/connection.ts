@@ -1,21 +1,28 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'winston';
-import { executeCommand } from '../commands/index.js';
+import { executeCommand, executeGets, isPlainGet } from '../commands/index.js';
 import type { CommandContext } from '../commands/handler.js';
-import type { ParseEvent } from '../protocol/parse-events.js';
-import type { Request } from '../protocol/request.js';
+import type { SaslAuthenticator } from '../protocol/binary/binary-parser.js';
+import type { GetRequest, Request } from '../protocol/request.js';
 import type { Response } from '../protocol/response.js';
-import { TextParser } from '../protocol/text/text-parser.js';
-import { writeTextResponse } from '../protocol/text/text-serializer.js';
 import { DatabaseQueryError, DatabaseUnavailableError } from '../store/errors.js';
+import { codecFor, type ProtocolCodec, type QueuedEvent } from './protocol-codec.js';
 
 export interface ConnectionOptions {
   itemSizeMax: number;
   /** parsed requests waiting to run before we stop reading from the socket */
   maxQueuedRequests: number;
+  /** SASL PLAIN required (binary protocol only, as memcached -S) */
+  sasl?: SaslAuthenticator;
 }
 
-const BINARY_MAGIC = 0x80;
+/**
+ * Most keys answered by one read when pipelined gets are merged: enough to turn a pipelined
+ * multi-get into a few queries, few enough that the values held at once stay bounded.
+ */
+const MAX_MERGED_KEYS = 128;
+
+type RequestEvent = Extract<QueuedEvent, { type: 'request' }>;
 
 /**
  * One client connection: parses what arrives, runs requests one after another in arrival
@@ -23,11 +30,10 @@ const BINARY_MAGIC = 0x80;
  * too much work is queued, so one client cannot make the gateway buffer without limit.
  */
 export class ClientConnection {
-  private readonly parser: TextParser;
-  private readonly queue: ParseEvent[] = [];
+  private codec: ProtocolCodec | null = null;
+  private readonly queue: QueuedEvent[] = [];
   private running = false;
   private ending = false;
-  private sniffed = false;
   private inputEnded = false;
   private readonly idle: Array<() => void> = [];
 
@@ -37,7 +43,6 @@ export class ClientConnection {
     private readonly options: ConnectionOptions,
     private readonly logger: Logger,
   ) {
-    this.parser = new TextParser({ itemSizeMax: options.itemSizeMax });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.updateFlow());
@@ -79,17 +84,10 @@ export class ClientConnection {
 
   private onData(chunk: Buffer): void {
     this.ctx.stats.count('bytes_read', chunk.length);
-    if (!this.sniffed) {
-      this.sniffed = true;
-      if (chunk[0] === BINARY_MAGIC) {
-        // TODO(binary protocol): until it lands, a binary client is told nothing and hung up on.
-        this.logger.info('binary protocol not supported yet; closing connection');
-        this.socket.destroy();
-        return;
-      }
-    }
+    if (chunk.length === 0) return;
+    this.codec ??= codecFor(chunk[0]!, this.options);
     try {
-      this.parser.feed(chunk, (event) => this.queue.push(event));
+      this.codec.feed(chunk, (event) => this.queue.push(event));
     } catch (error) {
       // A parser bug must cost this connection only, never the process.
       this.logger.error('cannot parse client input; closing connection', { error: error instanceof Error ? error.stack : String(error) });
@@ -126,16 +124,24 @@ export class ClientConnection {
         }
         const event = this.queue.shift()!;
         if (event.type === 'reply') {
-          this.write(`${event.line}\r\n`);
+          this.write(event.data);
         } else if (event.type === 'close') {
           this.hangUp();
         } else {
-          // Let replies of earlier requests leave while this one waits for the database.
+          const batch = isPlainGet(event.request) ? [event, ...this.takeMoreGets(event.request.keys.length)] : [event];
+          // Let replies of earlier requests leave while these wait for the database.
           this.socket.uncork();
-          const response = await this.execute(event.request);
+          const responses = await this.execute(batch);
           this.socket.cork();
-          writeTextResponse(event.request, response, (piece) => this.write(piece));
-          if (response.kind === 'quit') this.hangUp();
+          for (const [i, queued] of batch.entries()) {
+            if (i > 0 && this.socket.writableNeedDrain) {
+              this.socket.uncork();
+              await this.drained();
+              this.socket.cork();
+            }
+            queued.respond(responses[i]!, (piece) => this.write(piece));
+          }
+          if (responses.some((r) => r.kind === 'quit')) this.hangUp();
         }
         this.updateFlow();
       }
@@ -160,17 +166,36 @@ export class ClientConnection {
     });
   }
 
-  private async execute(request: Request): Promise<Response> {
-    try {
-      return await executeCommand(request, this.ctx);
-    } catch (error) {
-      if (error instanceof DatabaseUnavailableError || error instanceof DatabaseQueryError) {
-        // Logged once per outage by the pool and per failure by the store; not per reply.
-        return { kind: 'serverError', message: oneLine(error.message) };
-      }
-      this.logger.error('command failed', { kind: request.kind, error: error instanceof Error ? error.stack : String(error) });
-      return { kind: 'serverError', message: 'internal error' };
+  /** Plain gets queued right behind one: pipelined reads are answered by one query. */
+  private takeMoreGets(keys: number): RequestEvent[] {
+    const more: RequestEvent[] = [];
+    for (;;) {
+      const next = this.queue[0];
+      if (next?.type !== 'request' || !isPlainGet(next.request)) return more;
+      keys += next.request.keys.length;
+      if (keys > MAX_MERGED_KEYS) return more;
+      more.push(next);
+      this.queue.shift();
     }
+  }
+
+  private async execute(batch: RequestEvent[]): Promise<Response[]> {
+    try {
+      if (batch.length === 1) return [await executeCommand(batch[0]!.request, this.ctx)];
+      return await executeGets(batch.map((e) => e.request as GetRequest), this.ctx);
+    } catch (error) {
+      const response = this.failure(batch[0]!.request, error);
+      return batch.map(() => response);
+    }
+  }
+
+  private failure(request: Request, error: unknown): Response {
+    if (error instanceof DatabaseUnavailableError || error instanceof DatabaseQueryError) {
+      // Logged once per outage by the pool and per failure by the store; not per reply.
+      return { kind: 'serverError', message: oneLine(error.message) };
+    }
+    this.logger.error('command failed', { kind: request.kind, error: error instanceof Error ? error.stack : String(error) });
+    return { kind: 'serverError', message: 'internal error' };
   }
 
   private write(piece: string | Buffer): void {

@@ -34,6 +34,8 @@ export interface TooLargeRequest {
 export interface DeleteRequest {
   kind: 'delete';
   key: Buffer;
+  /** binary protocol: delete only if the item still has this CAS; absent or 0n = any */
+  cas?: bigint;
   noreply: boolean;
 }
 
@@ -44,6 +46,8 @@ export interface ArithmeticRequest {
   delta: bigint;
   /** binary protocol: create the counter with this value when missing */
   initial?: { value: bigint; exptime: number };
+  /** binary protocol: apply only if the item still has this CAS; absent or 0n = any */
+  cas?: bigint;
   noreply: boolean;
 }
 

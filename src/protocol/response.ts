@@ -25,7 +25,8 @@ export interface StoreResponse {
 
 export interface DeleteResponse {
   kind: 'delete';
-  outcome: 'deleted' | 'not_found';
+  /** exists: a CAS was given and the item has another one */
+  outcome: 'deleted' | 'not_found' | 'exists';
 }
 
 export interface TouchResponse {
@@ -35,7 +36,8 @@ export interface TouchResponse {
 
 export interface ArithmeticResponse {
   kind: 'arith';
-  outcome: 'ok' | 'not_found' | 'non_numeric';
+  /** exists: a CAS was given and the item has another one */
+  outcome: 'ok' | 'not_found' | 'non_numeric' | 'exists';
   value?: bigint;
   cas?: bigint;
 }
@@ -69,6 +71,17 @@ export interface ResetResponse {
   kind: 'reset';
 }
 
+/** A store whose value exceeded the item size limit. */
+export interface TooLargeResponse {
+  kind: 'tooLarge';
+}
+
+/** A command turned off by configuration (flush_all with flushAll.enabled false). */
+export interface ForbiddenResponse {
+  kind: 'forbidden';
+  message: string;
+}
+
 /** A command or subcommand this server does not know (text: ERROR). */
 export interface UnknownCommandResponse {
   kind: 'unknownCommand';
@@ -86,4 +99,6 @@ export type Response =
   | ErrorResponse
   | QuitResponse
   | ResetResponse
+  | TooLargeResponse
+  | ForbiddenResponse
   | UnknownCommandResponse;

@@ -8,7 +8,7 @@ export interface StoreInput {
   value: Buffer;
   flags: number;
   exptime: number;
-  /** for mode 'cas' (and binary CAS on other modes): the token the client holds; 0n = none */
+  /** for mode 'cas', and append/prepend in the binary protocol: the token the client holds; 0n = none */
   cas: bigint;
 }
 
@@ -18,11 +18,13 @@ export interface ArithmeticInput {
   delta: bigint;
   /** create the counter with this value when the key is missing (binary protocol) */
   initial?: { value: bigint; exptime: number };
+  /** apply only if the item still has this CAS (binary protocol); absent or 0n = any */
+  cas?: bigint;
 }
 
 export type ArithmeticResult =
   | { outcome: 'ok'; value: bigint; cas: bigint }
-  | { outcome: 'not_found' | 'non_numeric' };
+  | { outcome: 'not_found' | 'non_numeric' | 'exists' };
 
 /**
  * Everything the command handlers need from storage. Every method is atomic in the database,

@@ -106,8 +106,15 @@ export class MysqlKvStore implements KvStore {
             // memcached refuses (NOT_STORED) an append whose result would exceed item_size_max.
             const room = this.options.itemSizeMax - ITEM_HEADER_BYTES - (input.key.length + 1) - 2 - input.value.length;
             const statement = input.mode === 'append' ? this.sql.append : this.sql.prepend;
-            const [r] = await c.execute(statement, [input.value, casText, input.key, room]);
-            return stored((r as WriteResult).affectedRows === 1);
+            const [r] = await c.execute(statement, [input.value, casText, input.key, room, input.cas.toString()]);
+            if ((r as WriteResult).affectedRows === 1) return stored(true);
+            // With a CAS (binary protocol), a live item holding another CAS is EXISTS, as in
+            // memcached; a missing item or one with no room left is NOT_STORED.
+            if (input.cas !== 0n) {
+              const current = await this.liveCas(c, input.key);
+              if (current !== null && current !== input.cas) return { outcome: 'exists' };
+            }
+            return stored(false);
           }
         }
       });
@@ -140,7 +147,8 @@ export class MysqlKvStore implements KvStore {
       const cas = await this.casAllocator.allocate();
       return this.db((c) => transaction(c, async (): Promise<ArithmeticResult> => {
         const [rows] = await c.execute(this.sql.lockValue, [input.key]);
-        const row = (rows as Array<{ string_value: Buffer }>)[0];
+        const row = (rows as Array<{ string_value: Buffer; cas_value: string }>)[0];
+        if (row && input.cas && input.cas !== BigInt(row.cas_value)) return { outcome: 'exists' };
         if (!row) {
           if (!input.initial) return { outcome: 'not_found' };
           const value = input.initial.value;
@@ -214,6 +222,12 @@ export class MysqlKvStore implements KvStore {
     return (rows as unknown[]).length > 0;
   }
 
+  private async liveCas(c: Connection, key: Buffer): Promise<bigint | null> {
+    const [rows] = await c.execute(this.sql.liveCas, [key]);
+    const row = (rows as Array<{ cas_value: string }>)[0];
+    return row ? BigInt(row.cas_value) : null;
+  }
+
   private db<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
     return this.pool.withConnection(fn);
   }
@@ -259,17 +273,18 @@ function buildStatements(t: string, table: string) {
     add: `${insert} ON DUPLICATE KEY UPDATE ${['string_value', 'flags', 'cas_value', 'expiry'].map(ifExpired).join(', ')}`,
     replace: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL}`,
     cas: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
-    append: `UPDATE ${t} SET string_value = CONCAT(string_value, ?), cas_value = CAST(? AS UNSIGNED) WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ?`,
-    prepend: `UPDATE ${t} SET string_value = CONCAT(?, string_value), cas_value = CAST(? AS UNSIGNED) WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ?`,
+    append: `UPDATE ${t} SET string_value = CONCAT(string_value, ?), cas_value = CAST(? AS UNSIGNED) WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ? AND CAST(? AS UNSIGNED) IN (0, cas_value)`,
+    prepend: `UPDATE ${t} SET string_value = CONCAT(?, string_value), cas_value = CAST(? AS UNSIGNED) WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ? AND CAST(? AS UNSIGNED) IN (0, cas_value)`,
     delete: `DELETE FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
     deleteCas: `DELETE FROM ${t} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
     touch: `UPDATE ${t} SET expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL}`,
     /** gat: the rows were read and locked in the same transaction */
     touchMany: (n: number) => `UPDATE ${t} SET expiry = ${expiry} WHERE mkey IN (${placeholders(n)})`,
-    lockValue: `SELECT string_value FROM ${t} WHERE mkey = ? AND ${LIVE_SQL} FOR UPDATE`,
+    lockValue: `SELECT string_value, cas_value FROM ${t} WHERE mkey = ? AND ${LIVE_SQL} FOR UPDATE`,
     /** incr/decr: the row was locked by lockValue in the same transaction */
     writeCounter: `UPDATE ${t} SET string_value = ?, cas_value = CAST(? AS UNSIGNED) WHERE mkey = ?`,
     exists: `SELECT 1 FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
+    liveCas: `SELECT cas_value FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
   };
 }
 

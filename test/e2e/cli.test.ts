@@ -3,7 +3,7 @@
  * messages, a real `serve` over TCP and a graceful SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -184,6 +184,15 @@ describe('e2e: memgate command line', function () {
   it('serve --bogus fails naming the unknown option', async () => {
     const run = await failsFast(['serve', '--bogus']);
     expect(run.stderr).to.include('--bogus');
+  });
+
+  it('serve --sasl-password-file with a missing or empty file fails naming sasl.passwordFile', async () => {
+    const missing = await failsFast(['serve', '--sasl-password-file', path.join(cwd, 'no-such-file')]);
+    expect(missing.stderr).to.include('sasl.passwordFile');
+    const empty = path.join(cwd, 'empty-users');
+    await writeFile(empty, '# nobody\n');
+    const run = await failsFast(['serve', '--sasl-password-file', empty]);
+    expect(run.stderr).to.include('sasl.passwordFile').and.include('no username:password lines');
   });
 
   it('MEMGATE_PORT=abc fails naming the setting', async () => {

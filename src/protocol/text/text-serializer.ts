@@ -34,11 +34,12 @@ export function writeTextResponse(request: Request, response: Response, write: R
     case 'store':
       return write(STORE_LINES[response.outcome]);
     case 'delete':
-      return write(response.outcome === 'deleted' ? 'DELETED\r\n' : 'NOT_FOUND\r\n');
+      return write(response.outcome === 'deleted' ? 'DELETED\r\n' : response.outcome === 'exists' ? 'EXISTS\r\n' : 'NOT_FOUND\r\n');
     case 'touch':
       return write(response.outcome === 'touched' ? 'TOUCHED\r\n' : 'NOT_FOUND\r\n');
     case 'arith':
       if (response.outcome === 'ok') return write(`${response.value}\r\n`);
+      if (response.outcome === 'exists') return write('EXISTS\r\n');
       return write(response.outcome === 'not_found'
         ? 'NOT_FOUND\r\n'
         : 'CLIENT_ERROR cannot increment or decrement non-numeric value\r\n');
@@ -51,6 +52,10 @@ export function writeTextResponse(request: Request, response: Response, write: R
       return;
     case 'reset':
       return write('RESET\r\n');
+    case 'tooLarge':
+      return write('SERVER_ERROR object too large for cache\r\n');
+    case 'forbidden':
+      return write(`CLIENT_ERROR ${response.message}\r\n`);
     case 'unknownCommand':
       return write('ERROR\r\n');
     case 'clientError':

@@ -140,6 +140,25 @@ describe('MysqlKvStore (real MariaDB)', function () {
     expect((await a.get([k('gat')])).size).to.equal(0);
   });
 
+  it('checks a CAS on append, prepend, incr and delete (binary protocol), as memcached does', async () => {
+    const stored = await set(a, 'cas-ops', '10');
+    const cas = stored.cas!;
+    const append = (key: string, value: string, casToken: bigint) =>
+      b.store({ mode: 'append', key: k(key), value: k(value), flags: 0, exptime: 0, cas: casToken });
+    expect((await append('cas-ops', '0', cas + 1000n)).outcome).to.equal('exists');
+    expect((await append('cas-missing', '0', cas)).outcome).to.equal('not_stored');
+    const appended = await append('cas-ops', '0', cas);
+    expect(appended.outcome).to.equal('stored');
+    expect((await b.arithmetic({ key: k('cas-ops'), incr: true, delta: 1n, cas })).outcome).to.equal('exists');
+    const incremented = await a.arithmetic({ key: k('cas-ops'), incr: true, delta: 1n, cas: appended.cas! });
+    expect(incremented).to.include({ outcome: 'ok', value: 101n });
+    expect(await b.delete(k('cas-ops'), appended.cas!)).to.equal('exists');
+    expect((await a.get([k('cas-ops')])).get('cas-ops')?.value.toString()).to.equal('101');
+    if (incremented.outcome !== 'ok') throw new Error('unreachable');
+    expect(await b.delete(k('cas-ops'), incremented.cas)).to.equal('deleted');
+    expect(await b.delete(k('cas-ops'), incremented.cas)).to.equal('not_found');
+  });
+
   it('refuses an append that would exceed the item size (NOT_STORED), keeping the old value', async () => {
     const big = Buffer.alloc(ITEM_SIZE_MAX - 200, 'a');
     await a.store({ mode: 'set', key: k('big'), value: big, flags: 0, exptime: 0, cas: 0n });

@@ -236,6 +236,12 @@ export interface RenderOptions {
    * line that does not depend on the entries (default true).
    */
   collapseStats?: boolean;
+  /**
+   * With collapseStats: also render the values of these stats (`name=value`, or
+   * `name=<absent>`), in this order, for counters whose values must match
+   * (not for an empty run such as the reply to `reset`).
+   */
+  statKeys?: readonly string[];
 }
 
 /** One response packet as text; cas masked, version body masked if asked. */
@@ -289,7 +295,9 @@ export function renderResponses(buf: Buffer, opts: RenderOptions = {}): string[]
       while (j < packets.length && isStatEntry(packets[j]!) && packets[j]!.opaque === p.opaque) j++;
       const end = packets[j];
       if (end !== undefined && isStatTerminator(end) && end.opaque === p.opaque) {
-        lines.push(`STATS opaque=${hex(p.opaque, 8)} (entries masked)`);
+        const values = new Map(packets.slice(i, j).map((e) => [e.key.toString('latin1'), e.value.toString('latin1')]));
+        const shown = values.size === 0 ? [] : (opts.statKeys ?? []).map((name) => `${name}=${values.get(name) ?? '<absent>'}`);
+        lines.push([`STATS opaque=${hex(p.opaque, 8)} (entries masked)`, ...shown].join(' '));
         i = j;
         continue;
       }

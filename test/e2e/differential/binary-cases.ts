@@ -12,8 +12,9 @@
  *   a function of the per-server context for cas values) plus reading options.
  *   By default a Noop with SENTINEL_OPAQUE is appended and the reply is read up
  *   to its answer (binary-packets.ts binaryExchange); a step that leaves the
- *   server waiting for more bytes uses mode 'quiet', one after which the server
- *   hangs up uses mode 'close'.
+ *   server waiting for more bytes uses mode 'quiet' (it must expect no reply:
+ *   a reply slower than quietMs would be missed), one after which the server
+ *   hangs up uses mode 'close', one on a text-protocol connection `text: true`.
  * - The edge cases follow memcached 1.6.18 proto_bin.c (dispatch_bin_command
  *   and friends); comments name the memcached behaviour a case pins down.
  */
@@ -47,6 +48,13 @@ export interface BinaryStep {
   mode?: 'sentinel' | 'close' | 'quiet';
   /** For 'quiet': how long to collect (ms). */
   quietMs?: number;
+  /**
+   * The connection speaks the text protocol (its first byte was not 0x80): the sentinel is
+   * `version\r\n` and the reply up to its VERSION line is rendered as text.
+   */
+  text?: boolean;
+  /** Stats whose values are compared in this step's stats replies (the others are masked). */
+  statKeys?: readonly string[];
   /** Open a fresh connection before this step (the previous one is closed). */
   newConnection?: boolean;
 }
@@ -162,6 +170,44 @@ def('pipelined GetKQ run with hits and misses, terminated by Noop', (k) => {
   const getqs: Buffer[] = [];
   for (let i = 0; i < 40; i++) getqs.push(get(k(`p${i}`), 3000 + i, Opcode.GetQ));
   return [sets, [...gets, noop(0xabcdef)], [...getqs, get(k('p0'), 4000, Opcode.GetK), noop(0x11)], [get(k('none1'), 1, Opcode.GetKQ), get(k('none2'), 2, Opcode.GetKQ), noop(3)]];
+});
+
+def('pipelined gets stay in order with writes, errors and duplicates between them', (k) => {
+  const run: Buffer[] = [];
+  for (let i = 0; i < 200; i++) run.push(get(k(`p${i % 70}`), 5000 + i, i % 2 === 0 ? Opcode.GetKQ : Opcode.GetQ));
+  const big: Buffer[] = [];
+  for (let i = 0; i < 30; i++) big.push(store(Opcode.SetQ, k(`big${i}`), String.fromCharCode(65 + (i % 26)).repeat(100_000 + i), { flags: i }));
+  return [
+    Array.from({ length: 70 }, (_, i) => (i % 3 === 0 ? [] : [store(Opcode.SetQ, k(`p${i}`), `v${i}`, { flags: i })])).flat(),
+    // 200 quiet gets with duplicates, more than one batch of keys
+    [...run, noop(1)],
+    [
+      set(k('a'), 'one', { opaque: 2 }),
+      get(k('a'), 3),
+      store(Opcode.SetQ, k('a'), 'two'),
+      get(k('a'), 4, Opcode.GetK),
+      del(k('a'), { opcode: Opcode.DeleteQ }),
+      get(k('a'), 5),
+      get(k('a'), 6, Opcode.GetKQ),
+      store(Opcode.AddQ, k('a'), '7'),
+      get(k('a'), 7, Opcode.GetQ),
+      arith(Opcode.IncrementQ, k('a'), 1n, 0n, 0),
+      get(k('a'), 8),
+      concat(Opcode.AppendQ, k('a'), '0'),
+      get(k('a'), 9),
+      touch(Opcode.GatQ, k('a'), 0, 10),
+      req({ opcode: 0x50, opaque: 11 }),
+      get(k('a'), 12),
+      store(Opcode.ReplaceQ, k('a'), 'last', { flags: 3 }),
+      get(k('a'), 13, Opcode.GetKQ),
+      get(k('a'), 14, Opcode.GetKQ),
+      noop(15),
+    ],
+    big,
+    [...Array.from({ length: 30 }, (_, i) => get(k(`big${29 - i}`), 100 + i, Opcode.GetKQ)), noop(16)],
+    // replies of the gets before a malformed request are sent before the close
+    { send: [get(k('a'), 17), get(k('p1'), 18, Opcode.GetK), get(k('nope'), 19, Opcode.GetK), req({ opcode: Opcode.Get, opaque: 20 }), get(k('a'), 21)], mode: 'close' },
+  ];
 });
 
 def('opaque is echoed as sent', (k) => {
@@ -472,7 +518,66 @@ def('stat groups', () => [
   // `stats conns` exists in the text protocol only
   stat('conns', 8),
   [stat('reset', 9), stat('reset', 10)],
+  // group names are case-sensitive
+  stat('ITEMS', 11),
+  stat('Settings', 12),
 ]);
+
+/**
+ * Command counters of `stats`; the steps before each check are the only traffic on the server.
+ * Not compared after flushes or real expiry: memcached's LRU maintainer thread may reap flushed
+ * or expired items before a get sees them, so get_flushed/get_expired vary from run to run there.
+ */
+const COUNTERS = [
+  'cmd_get',
+  'get_hits',
+  'get_misses',
+  'get_expired',
+  'get_flushed',
+  'cmd_set',
+  'cmd_touch',
+  'touch_hits',
+  'touch_misses',
+  'incr_hits',
+  'incr_misses',
+  'decr_hits',
+  'decr_misses',
+  'delete_hits',
+  'delete_misses',
+  'cas_hits',
+  'cas_misses',
+  'cas_badval',
+  'cmd_flush',
+];
+
+def('command counters of binary requests', (k) => {
+  const check = (opaque: number): BinaryStep => ({ send: [stat(undefined, opaque), stat('reset', opaque)], statKeys: COUNTERS });
+  return [
+    stat('reset'),
+    [set(k('a'), '1', { opaque: 1 }), get(k('a')), get(k('b')), get(k('a'), 0, Opcode.GetQ), get(k('b'), 0, Opcode.GetQ), get(k('a'), 0, Opcode.GetK), get(k('b'), 0, Opcode.GetKQ)],
+    check(100),
+    [touch(Opcode.Touch, k('a'), 0), touch(Opcode.Touch, k('b'), 0), touch(Opcode.Gat, k('a'), 0), touch(Opcode.GatQ, k('b'), 0), touch(Opcode.GatK, k('a'), 0), touch(Opcode.GatKQ, k('b'), 0)],
+    check(101),
+    [arith(Opcode.Increment, k('a'), 1n, 0n, 0), arith(Opcode.Increment, k('b'), 1n, 0n, 0xffffffff), arith(Opcode.Decrement, k('a'), 1n, 0n, 0), arith(Opcode.DecrementQ, k('c'), 1n, 0n, 0xffffffff)],
+    check(102),
+    // created from the initial value: neither a hit nor a miss
+    [arith(Opcode.Increment, k('new'), 1n, 5n, 0), arith(Opcode.Decrement, k('new2'), 1n, 5n, 0)],
+    check(106),
+    // refused: cas mismatch, non-numeric value
+    [arith(Opcode.Increment, k('a'), 1n, 0n, 0, { cas: 1n }), set(k('text'), 'abc'), arith(Opcode.Increment, k('text'), 1n, 0n, 0), arith(Opcode.Decrement, k('text'), 1n, 0n, 0)],
+    check(107),
+    [del(k('a')), del(k('a')), del(k('b'), { opcode: Opcode.DeleteQ }), set(k('d'), 'x'), del(k('d'), { cas: 1n })],
+    check(103),
+    get(k('d'), 5),
+    (ctx) => [set(k('d'), 'y', { cas: ctx.cas(5) }), set(k('d'), 'z', { cas: ctx.cas(5) }), set(k('none'), 'z', { cas: 9n }), store(Opcode.Add, k('d'), 'w', { cas: 1n }), concat(Opcode.Append, k('d'), '!', { cas: 1n })],
+    check(104),
+    [set(k('big'), 'v'.repeat(2_000_000)), concat(Opcode.Append, k('none'), 'x'), store(Opcode.Add, k('d'), 'x'), store(Opcode.Replace, k('none'), 'x')],
+    check(105),
+    // an item stored with an exptime in the past is found expired
+    [set(k('gone'), 'x', { exptime: 2678400 }), get(k('gone'))],
+    check(108),
+  ];
+});
 
 def('verbosity is not a binary command in memcached 1.6.18', (k) => [
   // Unknown command, and memcached swallows `bodylen` more bytes after the
@@ -671,6 +776,38 @@ def('malformed requests close the connection', (k) => {
   return steps;
 });
 
+def('announced lengths are waited for', (k) => {
+  const longKey = get(keyOfLength(k('L'), 300), 1);
+  const longExtras = req({ opcode: Opcode.Get, key: k('a'), extras: Buffer.alloc(255, 0x65), opaque: 2 });
+  return [
+    set(k('a'), 'x'),
+    // the key is read in full before the length check closes the connection
+    { send: longKey.subarray(0, 34), mode: 'quiet', quietMs: 150 },
+    { send: longKey.subarray(34), mode: 'close' },
+    { send: longExtras.subarray(0, 100), mode: 'quiet', quietMs: 150, newConnection: true },
+    { send: longExtras.subarray(100), mode: 'close' },
+    { send: get(k('a'), 3), newConnection: true },
+  ];
+});
+
+def('replies to refused requests follow their swallowed bodies', (k) => {
+  const unknown = req({ opcode: 0x50, value: Buffer.alloc(100_000, 0x75), opaque: 1 });
+  const tooLarge = set(k('a'), 'v'.repeat(2_000_000), { opaque: 3 });
+  const saslOff = req({ opcode: Opcode.SaslAuth, key: 'PLAIN', value: Buffer.alloc(100_000, 0x73), opaque: 7 });
+  return [
+    set(k('a'), 'x'),
+    { send: unknown.subarray(0, 50_000), mode: 'quiet', quietMs: 150 },
+    [unknown.subarray(50_000), get(k('a'), 2)],
+    { send: saslOff.subarray(0, 50_000), mode: 'quiet', quietMs: 150 },
+    [saslOff.subarray(50_000), get(k('a'), 8)],
+    { send: tooLarge.subarray(0, 50_000), mode: 'quiet', quietMs: 150 },
+    [tooLarge.subarray(50_000), get(k('a'), 4)],
+    // a 2 GiB value is refused without being buffered; nothing is answered while its body would arrive
+    { send: req({ opcode: Opcode.Set, key: k('huge'), extras: storeExtras(0, 0), bodylen: 0x80000000, opaque: 5 }), mode: 'quiet', quietMs: 300 },
+    { send: get(k('huge'), 6), newConnection: true },
+  ];
+});
+
 def('bad magic closes the connection', (k) => [
   set(k('a'), 'x'),
   { send: req({ opcode: Opcode.Get, key: k('a'), magic: 0x81 }), mode: 'close' },
@@ -683,15 +820,15 @@ def('bad magic closes the connection', (k) => [
   { send: Buffer.from('get foo\r\n', 'latin1'), mode: 'quiet', quietMs: 200 },
   { send: Buffer.from(`get ${k('a')} ${k('b')}\r\n`, 'latin1'), mode: 'close' },
   // the first byte chooses the protocol: anything but 0x80 is text
-  { send: Buffer.concat([req({ opcode: Opcode.Get, key: 'abc', magic: 0x81 }), Buffer.from('\r\n', 'latin1')]), mode: 'quiet', quietMs: 200, newConnection: true },
-  { send: Buffer.from(`get ${k('a')}\r\n`, 'latin1'), mode: 'quiet', quietMs: 200 },
+  { send: Buffer.concat([req({ opcode: Opcode.Get, key: 'abc', magic: 0x81 }), Buffer.from('\r\n', 'latin1')]), text: true, newConnection: true },
+  { send: Buffer.from(`get ${k('a')}\r\n`, 'latin1'), text: true },
 ]);
 
 def('items are shared with the text protocol', (k) => [
   set(k('bin'), 'from binary', { flags: 0xffffffff, opaque: 1 }),
-  { send: Buffer.from(`set ${k('text')} 77 0 9\r\nfrom text\r\nget ${k('bin')}\r\nincr ${k('n')} 1\r\n`, 'latin1'), mode: 'quiet', quietMs: 200, newConnection: true },
+  { send: Buffer.from(`set ${k('text')} 77 0 9\r\nfrom text\r\nget ${k('bin')}\r\nincr ${k('n')} 1\r\n`, 'latin1'), text: true, newConnection: true },
   { send: [get(k('text'), 2, Opcode.GetK), arith(Opcode.Increment, k('n'), 1n, 7n, 0, { opaque: 3 })], newConnection: true },
-  { send: Buffer.from(`get ${k('n')}\r\nappend ${k('bin')} 0 0 1\r\n!\r\n`, 'latin1'), mode: 'quiet', quietMs: 200, newConnection: true },
+  { send: Buffer.from(`get ${k('n')}\r\nappend ${k('bin')} 0 0 1\r\n!\r\n`, 'latin1'), text: true, newConnection: true },
   { send: get(k('bin'), 4, Opcode.GetK), newConnection: true },
 ]);
 
@@ -722,6 +859,7 @@ def('flush and flushq, with and without delay', (k) => [
   flush(Opcode.Flush, undefined, 16),
   [get(k('b'), 17), get(k('c'), 18)],
   [set(k('d'), 'd'), flush(Opcode.FlushQ), store(Opcode.Add, k('d'), 'added', { opaque: 19 }), get(k('d'), 20)],
+  [set(k('e'), 'e'), get(k('e'), 21), get(k('d'), 22, Opcode.GetKQ), flush(Opcode.FlushQ), get(k('e'), 23), get(k('d'), 24, Opcode.GetK), noop(25)],
 ]);
 
 def(
@@ -742,8 +880,15 @@ def(
 
 // ───────────────────────────── SASL (memcached -S / memgate sasl.passwordFile) ─────────────────────────────
 
-export const SASL_USER = 'user';
-export const SASL_PASSWORD = 'pass';
+const SASL_USER = 'user';
+const SASL_PASSWORD = 'pass';
+const SASL_USER2 = 'second';
+const SASL_PASSWORD2 = 'S3cret pass!\u00e9';
+/** The accounts both servers know (memcached: Cyrus sasldb; memgate: sasl.passwordFile). */
+export const SASL_USERS: ReadonlyArray<{ user: string; password: string }> = [
+  { user: SASL_USER, password: SASL_PASSWORD },
+  { user: SASL_USER2, password: SASL_PASSWORD2 },
+];
 
 const auth = (data: string, mech = 'PLAIN', opaque = 0): Buffer => req({ opcode: Opcode.SaslAuth, key: mech, value: data, opaque });
 const step = (data: string, mech = 'PLAIN', opaque = 0): Buffer => req({ opcode: Opcode.SaslStep, key: mech, value: data, opaque });
@@ -835,6 +980,42 @@ def(
 );
 
 def('sasl: PLAIN with an authorization id equal to the user', (k) => [auth(`${SASL_USER}\0${SASL_USER}\0${SASL_PASSWORD}`, 'PLAIN', 1), get(k('a'), 2)], sasl);
+
+def(
+  'sasl: PLAIN details',
+  (k) => {
+    const utf8 = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+    return [
+      // an authorization id other than the user is refused
+      auth(`other\0${SASL_USER}\0${SASL_PASSWORD}`, 'PLAIN', 1),
+      // user names are case-sensitive; nothing may follow the password
+      auth(`\0USER\0${SASL_PASSWORD}`, 'PLAIN', 2),
+      auth(`${GOOD}\0extra`, 'PLAIN', 3),
+      auth(utf8(`\0${SASL_USER2}\0${SASL_PASSWORD2.slice(0, 3)}`), 'PLAIN', 4),
+      // a mechanism name longer than 32 bytes: Invalid arguments, the data is swallowed
+      auth(GOOD, 'P'.repeat(33), 5),
+      auth(GOOD, 'P'.repeat(32), 6),
+      version(7),
+      { send: get(k('a'), 8), mode: 'close' },
+      // a second user, password with spaces and non-ASCII bytes
+      { send: [auth(utf8(`\0${SASL_USER2}\0${SASL_PASSWORD2}`), 'PLAIN', 9), get(k('a'), 10)], newConnection: true },
+    ];
+  },
+  sasl,
+);
+
+def(
+  'sasl: auth counters',
+  () => [
+    [auth(GOOD, 'PLAIN', 1), stat('reset', 2)],
+    { send: [auth(`\0${SASL_USER}\0wrong`, 'PLAIN', 3), auth(GOOD, 'NOPE', 4), step(GOOD, 'PLAIN', 5), req({ opcode: Opcode.SaslListMechs, opaque: 6 })], newConnection: true },
+    { send: [auth(GOOD, 'PLAIN', 7), stat(undefined, 8)], newConnection: true, statKeys: ['auth_cmds', 'auth_errors'] },
+  ],
+  sasl,
+);
+
+// Cyrus SASL compares mechanism names without regard to case.
+def('sasl: mechanism names are not case-sensitive', (k) => [[auth(GOOD, 'plain', 1), get(k('a'), 2)], { send: [auth(GOOD, 'Plain', 3), get(k('a'), 4)], newConnection: true }], sasl);
 
 def(
   'sasl: malformed SASL requests close the connection',

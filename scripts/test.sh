@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# memcached and the PHP clients are reference implementations the e2e tests compare against.
-packages=(memcached libmemcached-tools php-cli php-memcached php-memcache)
+# memcached (with Cyrus SASL tools for its -S mode) and the PHP clients are reference
+# implementations the e2e tests compare against.
+packages=(memcached libmemcached-tools php-cli php-memcached php-memcache sasl2-bin libsasl2-modules)
 # With an external test database there is no need for a local server.
 [ -n "${MEMGATE_TEST_DB_URL:-}" ] || packages=(mariadb-server "${packages[@]}")
 

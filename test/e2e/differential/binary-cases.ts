@@ -518,9 +518,17 @@ def('stat groups', () => [
   // `stats conns` exists in the text protocol only
   stat('conns', 8),
   [stat('reset', 9), stat('reset', 10)],
-  // group names are case-sensitive
+  // group names are case-sensitive; reset and settings match by prefix
   stat('ITEMS', 11),
   stat('Settings', 12),
+  stat('resetting', 13),
+  stat('settings please', 14),
+  stat('items ', 15),
+  stat('detail on', 16),
+  stat('detail dump', 17),
+  stat('detail off', 18),
+  stat('detail', 19),
+  stat('details', 20),
 ]);
 
 /**
@@ -578,6 +586,17 @@ def('command counters of binary requests', (k) => {
     check(108),
   ];
 });
+
+// memcached checks only extlen and keylen of these: body bytes after the key are not consumed
+// and are read as the next request.
+def('touch, gat and stat leave body bytes after the key unread', (k) => [
+  set(k('a'), 'x', { flags: 1 }),
+  req({ opcode: Opcode.Touch, key: k('a'), extras: expiryExtras(0), value: noop(1), opaque: 2 }),
+  req({ opcode: Opcode.GatK, key: k('a'), extras: expiryExtras(0), value: get(k('a'), 3), opaque: 4 }),
+  req({ opcode: Opcode.GatQ, key: k('missing'), extras: expiryExtras(0), value: version(5), opaque: 6 }),
+  req({ opcode: Opcode.Stat, key: 'reset', value: noop(7), opaque: 8 }),
+  req({ opcode: Opcode.Stat, value: get(k('a'), 9), opaque: 10 }),
+]);
 
 def('verbosity is not a binary command in memcached 1.6.18', (k) => [
   // Unknown command, and memcached swallows `bodylen` more bytes after the

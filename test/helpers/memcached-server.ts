@@ -18,6 +18,8 @@ export interface StartMemcachedOptions {
   binary?: string;
   /** Max time to wait for the server to accept connections (ms, default 10000). */
   startTimeoutMs?: number;
+  /** Extra environment variables for the process (e.g. SASL_CONF_PATH for -S). */
+  env?: Record<string, string>;
 }
 
 const HOST = '127.0.0.1';
@@ -79,7 +81,10 @@ async function startOnce(args: readonly string[], opts: StartMemcachedOptions): 
   if (isRoot && !hasUserFlag(args)) fullArgs.push('-u', 'root');
   fullArgs.push(...args);
 
-  const child: ChildProcess = spawn(binary, fullArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(binary, fullArgs, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 8192) stderr += d.toString('utf8');

@@ -181,6 +181,27 @@ export class RawConnection {
     }
   }
 
+  /**
+   * Reads until `findEnd(buffer)` returns the offset just past the end of the
+   * expected reply (>= 0), the peer closes, or the timeout elapses. On success
+   * the bytes up to that offset are returned and the rest stays buffered.
+   */
+  async readUntil(findEnd: (buf: Buffer) => number, timeoutMs = 5000): Promise<ExchangeResult> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = findEnd(this.buf);
+      if (end >= 0) {
+        const data = this.buf.subarray(0, end);
+        this.buf = this.buf.subarray(end);
+        return { data, closed: false, timedOut: false };
+      }
+      if (this.ended) return { data: this.take(), closed: true, timedOut: false };
+      const left = deadline - Date.now();
+      if (left <= 0) return { data: this.take(), closed: false, timedOut: true };
+      await this.waitForEvent(left);
+    }
+  }
+
   /** Reads until the peer closes the connection or the timeout elapses. */
   async readUntilClose(timeoutMs = 5000): Promise<ExchangeResult> {
     const deadline = Date.now() + timeoutMs;

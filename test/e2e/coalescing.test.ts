@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import mysql from 'mysql2/promise';
-import { getTestDatabaseUrl } from '../helpers/database.js';
+import { getTestDatabaseUrl, statementsExecuted } from '../helpers/database.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { TextConnection } from '../helpers/text-connection.js';
 
@@ -23,10 +23,7 @@ describe('e2e: coalescing across connections', function () {
     await gateway?.stop();
   });
 
-  const executed = async () => {
-    const [rows] = await db.query("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'");
-    return Number((rows as Array<{ Value: string }>)[0]!.Value);
-  };
+  const executed = () => statementsExecuted(db);
 
   it('answers concurrent sets and gets of many clients with far fewer statements, each reply its own', async () => {
     // Warm up: the CAS block and the prepared statements are in place before counting.

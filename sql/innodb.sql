@@ -30,4 +30,16 @@ CREATE TABLE IF NOT EXISTS memgate_flush (
   PRIMARY KEY (name)
 ) ENGINE=InnoDB;
 
+-- Leases that keep work from being done twice across gateways and hosts (the expiry sweeper
+-- takes 'sweep:<table>'). Taken with an UPDATE whose WHERE only matches a free or own lease,
+-- judged by the database clock; unlike GET_LOCK this works on Galera and NDB too. version
+-- changes on every take and renewal, so the UPDATE always reports the row it won as changed.
+CREATE TABLE IF NOT EXISTS memgate_lease (
+  name       VARCHAR(128)    NOT NULL,
+  holder     VARCHAR(255)    NOT NULL,
+  expires_at INT UNSIGNED    NOT NULL,
+  version    BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  PRIMARY KEY (name)
+) ENGINE=InnoDB;
+
 INSERT IGNORE INTO memgate_sequence (name, next_value) VALUES ('cas', 1);

@@ -10,7 +10,9 @@ CREATE TABLE IF NOT EXISTS `kv` (
   cas_value    BIGINT UNSIGNED NOT NULL,
   expiry       INT UNSIGNED    NOT NULL DEFAULT 0,
   PRIMARY KEY USING HASH (mkey),
-  KEY expiry_idx (expiry)
+  -- The sweeper walks expired rows in (expiry, mkey) order. InnoDB's secondary indexes end
+  -- with the primary key by themselves; an NDB ordered index does not, so mkey is listed.
+  KEY expiry_idx (expiry, mkey)
 ) ENGINE=NDBCLUSTER;
 
 CREATE TABLE IF NOT EXISTS memgate_sequence (
@@ -24,6 +26,18 @@ CREATE TABLE IF NOT EXISTS memgate_sequence (
 CREATE TABLE IF NOT EXISTS memgate_flush (
   name     VARCHAR(64)  NOT NULL,
   flush_at INT UNSIGNED NOT NULL,
+  PRIMARY KEY (name)
+) ENGINE=NDBCLUSTER;
+
+-- Leases that keep work from being done twice across gateways and hosts (the expiry sweeper
+-- takes 'sweep:<table>'). Taken with an UPDATE whose WHERE only matches a free or own lease,
+-- judged by the database clock; unlike GET_LOCK this works on Galera and NDB too. version
+-- changes on every take and renewal, so the UPDATE always reports the row it won as changed.
+CREATE TABLE IF NOT EXISTS memgate_lease (
+  name       VARCHAR(128)    NOT NULL,
+  holder     VARCHAR(255)    NOT NULL,
+  expires_at INT UNSIGNED    NOT NULL,
+  version    BIGINT UNSIGNED NOT NULL DEFAULT 0,
   PRIMARY KEY (name)
 ) ENGINE=NDBCLUSTER;
 

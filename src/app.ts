@@ -15,6 +15,8 @@ import type { KvStore } from './store/kv-store.js';
 import { MysqlKvStore } from './store/mysql-kv-store.js';
 import { createDatabasePool, type DatabasePool } from './store/pool.js';
 import { applySchema } from './store/schema.js';
+import { sweepSettings } from './sweeper/expiry-sweeper.js';
+import { startPeriodicSweeper } from './sweeper/periodic-sweeper.js';
 import { reportedVersion } from './version.js';
 
 export interface App {
@@ -60,6 +62,15 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       sasl: users ? new PlainAuthenticator(users, ctx.stats) : undefined,
     }, ctx, logger);
     releasers.push('server', () => server.close());
+    if (config.sweeper.interval > 0) {
+      // Released before the server and the pool: a pass in flight ends after its batch.
+      const sweeper = startPeriodicSweeper(pool, {
+        table: config.db.table,
+        intervalSeconds: config.sweeper.interval,
+        ...sweepSettings(config),
+      }, logger);
+      releasers.push('expiry sweeper', () => sweeper.stop());
+    }
     return { address: () => server.address(), stop: () => releasers.release() };
   } catch (error) {
     await releasers.release().catch(() => undefined);

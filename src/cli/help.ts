@@ -8,6 +8,7 @@ export function helpText(): string {
     'Commands:',
     '  serve     run a gateway (memcached protocol) backed by the database',
     '  schema    create the item table and its helper tables if they are missing',
+    '  sweep     delete expired rows in batches (one pass), print a summary and exit; for cron',
     '',
     'Options (each also settable as MEMGATE_* in the environment or in a --config JSON file):',
     '  --config <file>                 JSON file with settings (see config/default.json)',
@@ -25,6 +26,7 @@ export function helpText(): string {
     }
   };
   walk(configSchema as unknown as Record<string, unknown>);
+  lines.push('  --dry-run                       sweep only: count the expired rows a pass would delete, delete nothing');
   lines.push('  --help                          this text');
   return lines.join('\n') + '\n';
 }

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
+import type { Logger } from 'winston';
 import { startApp } from '../app.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { startEmbeddedMariadb } from '../embedded/mariadb.js';
 import { installSignalHandlers } from '../lifecycle/signals.js';
 import { createLogger } from '../logging/create-logger.js';
-import { parseDatabaseUrl } from '../store/db-url.js';
-import { createDatabasePool } from '../store/pool.js';
-import { applySchema } from '../store/schema.js';
+import { applySchema, type Engine } from '../store/schema.js';
 import { helpText } from './help.js';
+import { runSweep, takeDryRunFlag } from './sweep-command.js';
+import { withDatabase } from './with-database.js';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -16,13 +16,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(helpText());
     return command && command !== '--help' && command !== '-h' && command !== 'help' && !rest.includes('--help') ? 2 : 0;
   }
-  if (command !== 'serve' && command !== 'schema') {
+  if (command !== 'serve' && command !== 'schema' && command !== 'sweep') {
     process.stderr.write(`memgate: unknown command '${command}'\n\n${helpText()}`);
     return 2;
   }
   let config: GatewayConfig;
+  // --dry-run belongs to sweep only; anywhere else it is an unknown option.
+  const { dryRun, others } = command === 'sweep' ? takeDryRunFlag(rest) : { dryRun: false, others: rest };
   try {
-    const { file, flags } = takeConfigFlag(rest);
+    const { file, flags } = takeConfigFlag(others);
     config = loadConfig({ argv: flags, file });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -33,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const logger = createLogger(config.log);
   if (command === 'schema') return runSchema(config, logger);
+  if (command === 'sweep') return runSweep(config, logger, dryRun);
 
   // Handlers go in before start-up, so a signal while the embedded database starts still
   // stops everything in order once start-up is done.
@@ -65,33 +68,18 @@ function takeConfigFlag(args: string[]): { file?: string; flags: string[] } {
   return { file, flags };
 }
 
-async function runSchema(config: GatewayConfig, logger: ReturnType<typeof createLogger>): Promise<number> {
-  let stopEmbedded: (() => Promise<void>) | null = null;
-  let url = config.db.url;
-  if (!url) {
-    const embedded = await startEmbeddedMariadb({
-      dataDir: config.embedded.dataDir, port: config.embedded.port, database: config.embedded.database, logger,
-    });
-    stopEmbedded = () => embedded.stop();
-    url = embedded.url;
-  }
-  const pool = createDatabasePool({
-    endpoint: parseDatabaseUrl(url), size: 1, acquireTimeoutMs: config.db.connectTimeoutMs * 2,
-    connectTimeoutMs: config.db.connectTimeoutMs, idleTimeoutMs: 1000,
-    // DDL on a large table may legitimately take long.
-    statementTimeoutMs: Math.max(config.db.statementTimeoutMs, 600_000),
-  }, logger);
-  try {
-    const created = await applySchema(pool, { engine: config.db.engine as 'innodb' | 'ndb', table: config.db.table, onlyIfMissing: false }, logger);
-    process.stdout.write(`schema ${created ? 'applied' : 'present'}: table ${config.db.table}\n`);
-    return 0;
-  } catch (error) {
-    logger.error('schema failed', { error: (error as Error).message });
-    return 1;
-  } finally {
-    await pool.close();
-    await stopEmbedded?.();
-  }
+async function runSchema(config: GatewayConfig, logger: Logger): Promise<number> {
+  // DDL on a large table may legitimately take long.
+  return withDatabase(config, logger, Math.max(config.db.statementTimeoutMs, 600_000), async (pool) => {
+    try {
+      const created = await applySchema(pool, { engine: config.db.engine as Engine, table: config.db.table, onlyIfMissing: false }, logger);
+      process.stdout.write(`schema ${created ? 'applied' : 'present'}: table ${config.db.table}\n`);
+      return 0;
+    } catch (error) {
+      logger.error('schema failed', { error: (error as Error).message });
+      return 1;
+    }
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -139,6 +139,24 @@ export const configSchema = {
       format: String, default: '', env: 'MEMGATE_SASL_PASSWORD_FILE', arg: 'sasl-password-file',
     },
   },
+  sweeper: {
+    interval: {
+      doc: 'memgate serve: seconds between passes of the expiry sweeper, which deletes expired rows in batches. 0 turns it off (then run memgate sweep from cron). One gateway of many sweeps at a time.',
+      format: 'nat', default: 0, env: 'MEMGATE_SWEEP_INTERVAL', arg: 'sweep-interval',
+    },
+    batchSize: {
+      doc: 'Expired rows deleted per statement by the sweeper.',
+      format: 'positive-int', default: 1000, env: 'MEMGATE_SWEEP_BATCH_SIZE', arg: 'sweep-batch-size',
+    },
+    pauseMs: {
+      doc: 'Least pause between two sweeper batches; the sweeper also rests as long as its last batch took, so it backs off when the database is busy.',
+      format: 'nat', default: 100, env: 'MEMGATE_SWEEP_PAUSE_MS', arg: 'sweep-pause-ms',
+    },
+    budget: {
+      doc: 'Seconds one sweeper pass may run; what is left waits for the next pass. 0: no limit.',
+      format: 'nat', default: 0, env: 'MEMGATE_SWEEP_BUDGET', arg: 'sweep-budget',
+    },
+  },
   log: {
     level: {
       doc: 'Log level.', format: ['error', 'warn', 'info', 'debug'], default: 'info', env: 'MEMGATE_LOG_LEVEL', arg: 'log-level',

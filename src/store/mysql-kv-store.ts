@@ -3,11 +3,11 @@ import { ITEM_HEADER_BYTES } from '../protocol/limits.js';
 import type { Item, StoreOutcome } from '../protocol/response.js';
 import { applyDelta } from './arithmetic.js';
 import type { CasAllocator } from './cas-allocator.js';
-import { ConcurrentChangeError, DatabaseQueryError, DatabaseUnavailableError } from './errors.js';
+import { ConcurrentChangeError } from './errors.js';
 import { EXPIRED_SQL, EXPIRY_SQL, LIVE_SQL, cappedExpirySql, expiryParams } from './expiry.js';
 import { mapKey, type ArithmeticInput, type ArithmeticResult, type KvStore, type StoreInput } from './kv-store.js';
-import { classifyMysqlError, errorCode } from './mysql-errors.js';
 import type { Connection, DatabasePool } from './pool.js';
+import { withRetry, type RetryPolicy } from './retry.js';
 
 interface ItemRow {
   mkey: Buffer;
@@ -256,33 +256,8 @@ export class MysqlKvStore implements KvStore {
     return this.pool.withConnection(fn);
   }
 
-  /**
-   * Runs one attempt after another under the retry policy. Work the server rolled back
-   * (deadlock, lock wait timeout, a concurrent creation) runs again; so does work that never
-   * reached the database. After a connection broke mid-statement, only idempotent commands
-   * run again: the statement may already have taken effect.
-   */
-  private async run<T>(retry: 'idempotent' | 'once', attempt: () => Promise<T>): Promise<T> {
-    const maxAttempts = this.options.maxAttempts ?? 4;
-    for (let n = 1; ; n++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        const unavailable = error instanceof DatabaseUnavailableError;
-        const rolledBack = error instanceof ConcurrentChangeError || classifyMysqlError(error) === 'rolled_back';
-        const again = n < maxAttempts && (rolledBack
-          || (unavailable && !this.pool.down && (retry === 'idempotent' || !error.maybeApplied)));
-        if (again) {
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * n));
-          continue;
-        }
-        if (unavailable) throw error;
-        if (rolledBack) throw new DatabaseQueryError('database busy: too many conflicting writes', errorCode(error), { cause: error });
-        const code = errorCode(error);
-        this.logger.error('database statement failed', { code, error: (error as Error).message });
-        throw new DatabaseQueryError(`database error${code ? ` ${code}` : ''}`, code, { cause: error });
-      }
-    }
+  private run<T>(retry: RetryPolicy, attempt: () => Promise<T>): Promise<T> {
+    return withRetry(this.pool, this.logger, retry, attempt, this.options.maxAttempts);
   }
 }
 

@@ -21,23 +21,29 @@ export async function schemaStatements(engine: Engine, table: string): Promise<s
     .filter((statement) => statement.length > 0);
 }
 
-async function tableExists(pool: DatabasePool, table: string): Promise<boolean> {
+/** The helper tables every item table needs beside it. */
+export const HELPER_TABLES = ['memgate_sequence', 'memgate_flush', 'memgate_lease'] as const;
+
+/** Which of the item table and its helper tables are not in the database yet. */
+export async function missingTables(pool: DatabasePool, table: string): Promise<string[]> {
+  const wanted = [table, ...HELPER_TABLES];
   return pool.withConnection(async (connection) => {
     const [rows] = await connection.execute(
-      'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (?, ?, ?)',
-      [table, 'memgate_sequence', 'memgate_flush'],
+      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (${wanted.map(() => '?').join(', ')})`,
+      wanted,
     );
-    return Number((rows as Array<{ n: number | string }>)[0]!.n) === 3;
+    const present = new Set((rows as Array<{ name: string }>).map((row) => row.name));
+    return wanted.filter((name) => !present.has(name));
   });
 }
 
-/** Creates the item and sequence tables; with onlyIfMissing it first checks they exist. */
+/** Creates the item table and its helper tables; with onlyIfMissing it first checks they all exist. */
 export async function applySchema(
   pool: DatabasePool,
   options: { engine: Engine; table: string; onlyIfMissing: boolean },
   logger: Logger,
 ): Promise<boolean> {
-  if (options.onlyIfMissing && (await tableExists(pool, options.table))) return false;
+  if (options.onlyIfMissing && (await missingTables(pool, options.table)).length === 0) return false;
   const statements = await schemaStatements(options.engine, options.table);
   await pool.withConnection(async (connection) => {
     for (const statement of statements) await connection.query(statement);

@@ -2,57 +2,16 @@
  * The `memgate` command as an operator runs it: a real node process, its exit codes, its
  * messages, a real `serve` over TCP and a graceful SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import mysql from 'mysql2/promise';
+import { startCli, type Exited } from '../helpers/cli.js';
 import { findFreePort, freshTableName, getTestDatabaseUrl } from '../helpers/database.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/memgate.js', import.meta.url));
 const QUICK_EXIT_MS = 5000;
-
-interface Exited {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** The environment without any MEMGATE_* settings of the test run, plus `extra`. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('MEMGATE_')) env[name] = value;
-  return { ...env, ...extra };
-}
-
-interface Spawned {
-  child: ChildProcess;
-  output(): { stdout: string; stderr: string };
-  exited: Promise<Exited>;
-}
-
-function start(args: string[], cwd: string, env: Record<string, string> = {}, killAfterMs = 30_000): Spawned {
-  const started = Date.now();
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  // Every run is bounded: a process that outlives its test is killed.
-  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-  const exited = new Promise<Exited>((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -158,7 +117,7 @@ describe('e2e: memgate command line', function () {
 
   /** Runs a command that must fail fast on its configuration; never lets it reach a database. */
   async function failsFast(args: string[], env: Record<string, string> = {}): Promise<Exited> {
-    const run = await start([...args, '--embedded-data-dir', path.join(cwd, 'must-not-exist')], cwd, env, QUICK_EXIT_MS + 5000).exited;
+    const run = await startCli([...args, '--embedded-data-dir', path.join(cwd, 'must-not-exist')], cwd, env, QUICK_EXIT_MS + 5000).exited;
     expect(run.signal, `memgate ${args.join(' ')} was still running after ${QUICK_EXIT_MS + 5000} ms`).to.equal(null);
     expect(run.code, `exit code of memgate ${args.join(' ')}; stderr: ${run.stderr}`).to.not.equal(0);
     expect(run.ms, `memgate ${args.join(' ')} took ${run.ms} ms to fail`).to.be.below(QUICK_EXIT_MS);
@@ -166,7 +125,7 @@ describe('e2e: memgate command line', function () {
   }
 
   it('--help exits 0 and lists --host, --port and --db-url', async () => {
-    const run = await start(['--help'], cwd).exited;
+    const run = await startCli(['--help'], cwd).exited;
     expect(run.code, run.stderr).to.equal(0);
     for (const flag of ['--host', '--port', '--db-url', 'serve', 'schema']) expect(run.stdout).to.include(flag);
   });
@@ -216,7 +175,7 @@ describe('e2e: memgate command line', function () {
 
   it('schema --db-url --table creates the table', async () => {
     const table = freshTableName('cli_schema');
-    const run = await start(['schema', '--db-url', dbUrl, '--table', table, '--log-level', 'debug'], cwd, {}, 30_000).exited;
+    const run = await startCli(['schema', '--db-url', dbUrl, '--table', table, '--log-level', 'debug'], cwd, {}, 30_000).exited;
     expect(run.code, run.stderr).to.equal(0);
     if (dbPassword) expect(run.stdout + run.stderr, 'the password never appears in the output').to.not.include(dbPassword);
     const connection = await mysql.createConnection(dbUrl);
@@ -231,7 +190,7 @@ describe('e2e: memgate command line', function () {
   it('serve answers version, and on SIGTERM finishes the request in flight, exits 0 and closes the port', async () => {
     const port = await findFreePort();
     const table = freshTableName('cli_serve');
-    const server = start(['serve', '--db-url', dbUrl, '--port', String(port), '--table', table, '--log-level', 'debug'], cwd, {}, 45_000);
+    const server = startCli(['serve', '--db-url', dbUrl, '--port', String(port), '--table', table, '--log-level', 'debug'], cwd, {}, 45_000);
     const clients: Client[] = [];
     const lock = await mysql.createConnection(dbUrl);
     try {

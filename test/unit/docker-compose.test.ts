@@ -7,6 +7,7 @@ import { load } from 'js-yaml';
 interface Service {
   image?: string;
   build?: unknown;
+  entrypoint?: string[] | string;
   command?: string[] | string;
   environment?: Record<string, string>;
   volumes?: string[];
@@ -59,8 +60,8 @@ describe('docker-compose.yml', () => {
     return found as Service;
   }
 
-  function expectDbUrlReachesMysql(name: string): void {
-    const url = optionValue(commandOf(service(name)), '--db-url');
+  function expectDbUrlReachesMysql(name: string, args = commandOf(service(name))): void {
+    const url = optionValue(args, '--db-url');
     expect(url, `${name} --db-url`).to.be.a('string');
     const parsed = new URL(url as string);
     const env = service('mysql').environment ?? {};
@@ -72,8 +73,8 @@ describe('docker-compose.yml', () => {
     expect(decodeURIComponent(parsed.password)).to.equal(env.MYSQL_PASSWORD);
   }
 
-  it('has exactly the mysql, schema and two gateway services', () => {
-    expect(Object.keys(compose.services)).to.have.members(['mysql', 'schema', 'gateway1', 'gateway2']);
+  it('has exactly the mysql, schema, two gateway and sweeper services', () => {
+    expect(Object.keys(compose.services)).to.have.members(['mysql', 'schema', 'gateway1', 'gateway2', 'sweeper']);
   });
 
   it('runs MySQL 8.4 on InnoDB with a persistent volume and a mysqladmin ping healthcheck', () => {
@@ -113,6 +114,24 @@ describe('docker-compose.yml', () => {
       expectDbUrlReachesMysql(name);
     });
   }
+
+  it('runs memgate sweep against MySQL every few minutes, after the schema, for ever', () => {
+    const sweeper = service('sweeper');
+    expect(sweeper.entrypoint).to.deep.equal(['sh', '-c']);
+    const script = commandOf(sweeper).join(' ');
+    const words = script.split(/[\s;]+/);
+    // a TERM from docker compose stop ends the loop instead of waiting for the kill
+    expect(script).to.match(/^trap 'exit 0' TERM INT; while true; do .* done$/);
+    const sweep = words.indexOf('dist/src/cli/memgate.js');
+    expect(words.slice(sweep - 1, sweep + 2)).to.deep.equal(['node', 'dist/src/cli/memgate.js', 'sweep']);
+    const pause = Number(words[words.indexOf('sleep') + 1]);
+    expect(pause, 'seconds between passes').to.be.within(60, 3600);
+    expectDbUrlReachesMysql('sweeper', words);
+    expect(sweeper.depends_on?.schema?.condition).to.equal('service_completed_successfully');
+    expect(sweeper.depends_on?.mysql?.condition).to.equal('service_healthy');
+    expect(sweeper.image ?? sweeper.build).to.not.equal(undefined);
+    expect(sweeper.ports ?? [], 'a sweeper serves no clients').to.deep.equal([]);
+  });
 
   it('builds an image whose entrypoint is the memgate CLI', async () => {
     const dockerfile = await readFile(new URL('Dockerfile', root), 'utf8');

@@ -40,6 +40,15 @@ describe('loadConfig', () => {
     expect(config.flushAll.enabled).to.equal(false);
   });
 
+  it('has the expiry sweeper off in serve by default, and takes its settings as flags or environment', () => {
+    expect(loadConfig({ env: {} }).sweeper).to.deep.equal({ interval: 0, batchSize: 1000, pauseMs: 100, budget: 0 });
+    const config = loadConfig({
+      env: { MEMGATE_SWEEP_INTERVAL: '300' },
+      argv: ['--sweep-batch-size', '250', '--sweep-pause-ms', '0', '--sweep-budget=60'],
+    });
+    expect(config.sweeper).to.deep.equal({ interval: 300, batchSize: 250, pauseMs: 0, budget: 60 });
+  });
+
   const rejects = (input: Parameters<typeof loadConfig>[0], pattern: RegExp) => {
     expect(() => loadConfig(input)).to.throw(ConfigError, pattern);
   };
@@ -54,6 +63,9 @@ describe('loadConfig', () => {
     rejects({ env: {}, argv: ['--engine', 'myisam'] }, /db\.engine/);
     rejects({ env: {}, argv: ['--pool-size', '0'] }, /db\.poolSize/);
     rejects({ env: {}, argv: ['--max-queued-requests', '0'] }, /listen\.maxQueuedRequests/);
+    rejects({ env: {}, argv: ['--sweep-batch-size', '0'] }, /sweeper\.batchSize/);
+    rejects({ env: {}, argv: ['--sweep-interval', '-5'] }, /sweeper\.interval/);
+    rejects({ env: {}, argv: ['--sweep-pause-ms', 'soon'] }, /sweeper\.pauseMs/);
   });
 
   it('rejects unknown flags and unknown keys in files', () => {

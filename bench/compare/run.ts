@@ -312,6 +312,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     if (gatewayRssAfterRunKb !== null) print(`gateway RSS after the run: ${kb(gatewayRssAfterRunKb)}`);
 
     let connectionScale: ConnectionScaleResult | null = null;
+    let part3Gateway: ServerProcess | undefined;
     if (options.totalConnections > 0 && !interrupted) {
       // The servers of the table are idle now; stopped, they cannot disturb the figures.
       await memcached?.stop();
@@ -319,6 +320,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
       log(`part 3: ${options.totalConnections} connections on a fresh gateway …`);
       const fresh = await startGateway({ dbUrl: db.url, table: GATEWAY_TABLE, extraArgs: options.gatewayArgs });
       releasers.push(() => fresh.stop());
+      part3Gateway = fresh;
       connectionScale = await measureConnectionScale({
         gateway: fresh,
         totalConnections: options.totalConnections,
@@ -332,6 +334,10 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
       print('');
       print(`connections (part 3), a fresh gateway, --max-queued-requests default unless set in BENCH_GATEWAY_ARGS:`);
       print(formatConnectionScale(connectionScale, options));
+    }
+    for (const server of [gateway, part3Gateway]) {
+      const said = server?.output().trim();
+      if (said) notes.push(`the ${server === gateway ? 'gateway of the table' : 'gateway of part 3'} wrote (last lines): ${said.split('\n').slice(-5).join(' | ')}`);
     }
     for (const note of notes) print(`note: ${note}`);
 

@@ -10,6 +10,8 @@ import { startServer } from './net/server.js';
 import { ServerStats } from './stats/server-stats.js';
 import { CasAllocator } from './store/cas-allocator.js';
 import { parseDatabaseUrl, redactDatabaseUrl } from './store/db-url.js';
+import { CoalescingStore } from './store/coalescing-store.js';
+import type { KvStore } from './store/kv-store.js';
 import { MysqlKvStore } from './store/mysql-kv-store.js';
 import { createDatabasePool, type DatabasePool } from './store/pool.js';
 import { applySchema } from './store/schema.js';
@@ -41,10 +43,11 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     releasers.push('database pool', () => pool.close());
     await ensureSchema(pool, config, logger, releasers);
 
-    const store = new MysqlKvStore(pool, new CasAllocator(pool, config.db.casBlockSize), {
+    const tableStore = new MysqlKvStore(pool, new CasAllocator(pool, config.db.casBlockSize), {
       table: config.db.table,
       itemSizeMax: config.items.sizeMax,
     }, logger);
+    const store = config.coalesce.enabled ? new CoalescingStore(tableStore, config.coalesce) : tableStore;
     const ctx = commandContext(config, store, pool, logger);
     if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });
     const server = await startServer({
@@ -113,7 +116,7 @@ async function ensureSchema(pool: DatabasePool, config: GatewayConfig, logger: L
   await attempt();
 }
 
-function commandContext(config: GatewayConfig, store: MysqlKvStore, pool: DatabasePool, logger: Logger): CommandContext {
+function commandContext(config: GatewayConfig, store: KvStore, pool: DatabasePool, logger: Logger): CommandContext {
   const stats = new ServerStats();
   const version = reportedVersion();
   return {
@@ -136,6 +139,8 @@ function commandContext(config: GatewayConfig, store: MysqlKvStore, pool: Databa
         ['db_table', config.db.table],
         ['db_engine', config.db.engine],
         ['db_pool_size', String(config.db.poolSize)],
+        ['coalesce_enabled', config.coalesce.enabled ? 'yes' : 'no'],
+        ['coalesce_max_in_flight', String(config.coalesce.maxInFlight)],
       ],
     },
     async extraStats() {

@@ -115,6 +115,24 @@ export const configSchema = {
       format: Boolean, default: true, env: 'MEMGATE_FLUSH_ALL_ENABLED', arg: 'flush-all-enabled',
     },
   },
+  coalesce: {
+    enabled: {
+      doc: 'Merge concurrent gets of all clients into one IN (...) read, and concurrent plain sets into one multi-row upsert.',
+      format: Boolean, default: true, env: 'MEMGATE_COALESCE_ENABLED', arg: 'coalesce-enabled',
+    },
+    maxInFlight: {
+      doc: 'Merged reads (and merged writes) running at once; requests arriving meanwhile wait and are merged into the next one.',
+      format: 'positive-int', default: 2, env: 'MEMGATE_COALESCE_MAX_IN_FLIGHT', arg: 'coalesce-max-in-flight',
+    },
+    maxBatchKeys: {
+      doc: 'Most keys in one merged read.',
+      format: 'positive-int', default: 256, env: 'MEMGATE_COALESCE_MAX_BATCH_KEYS', arg: 'coalesce-max-batch-keys',
+    },
+    maxBatchBytes: {
+      doc: 'Most value bytes in one merged write (k/m suffixes allowed); larger sets run alone.',
+      format: 'size', default: 262144, env: 'MEMGATE_COALESCE_MAX_BATCH_BYTES', arg: 'coalesce-max-batch-bytes',
+    },
+  },
   sasl: {
     passwordFile: {
       doc: 'File of username:password lines (memcached\'s MEMCACHED_SASL_PWDB format). When set, clients must authenticate with SASL PLAIN over the binary protocol, and text connections are refused, as with memcached -S. Empty: no authentication.',

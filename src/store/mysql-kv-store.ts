@@ -121,6 +121,30 @@ export class MysqlKvStore implements KvStore {
     });
   }
 
+  /**
+   * Plain sets of several clients as one multi-row upsert. Each row keeps its own value, flags,
+   * expiry and a CAS of its own; rows for the same key apply in the order given, so the last
+   * writer wins as if the sets had run one after another. Rows are sorted by key so that
+   * concurrent batches lock rows in the same order.
+   */
+  async setMany(inputs: StoreInput[]): Promise<Array<{ outcome: 'stored'; cas: bigint }>> {
+    if (inputs.length === 0) return [];
+    return this.run('idempotent', async () => {
+      const cas: bigint[] = [];
+      for (let i = 0; i < inputs.length; i++) cas.push(await this.casAllocator.allocate());
+      const order = inputs.map((_, i) => i).sort((x, y) => Buffer.compare(inputs[x]!.key, inputs[y]!.key) || x - y);
+      const size = SET_BATCH_SIZES.find((n) => n >= order.length) ?? order.length;
+      // Padding repeats the last row: writing the same row twice leaves the same result.
+      while (order.length < size) order.push(order[order.length - 1]!);
+      const params = order.flatMap((i) => {
+        const input = inputs[i]!;
+        return [input.key, input.value, input.flags, cas[i]!.toString(), ...expiryParams(input.exptime)];
+      });
+      await this.db((c) => c.execute(this.sql.setMany(size), params));
+      return inputs.map((_, i) => ({ outcome: 'stored' as const, cas: cas[i]! }));
+    });
+  }
+
   async delete(key: Buffer, cas = 0n): Promise<'deleted' | 'not_found' | 'exists'> {
     return this.run(cas === 0n ? 'idempotent' : 'once', () => this.db(async (c) => {
       if (cas === 0n) {
@@ -268,8 +292,11 @@ function buildStatements(t: string, table: string) {
   // In ON DUPLICATE KEY UPDATE, assignments run left to right and later ones see earlier
   // results, so expiry, which the condition reads, is assigned last.
   const ifExpired = (column: string) => `${column} = IF(${EXPIRED_SQL}, VALUES(${column}), ${column})`;
+  const upsert = 'ON DUPLICATE KEY UPDATE string_value = VALUES(string_value), flags = VALUES(flags), cas_value = VALUES(cas_value), expiry = VALUES(expiry)';
+  const row = `(?, ?, ?, CAST(? AS UNSIGNED), ${expiry})`;
   return {
-    set: `${insert} ON DUPLICATE KEY UPDATE string_value = VALUES(string_value), flags = VALUES(flags), cas_value = VALUES(cas_value), expiry = VALUES(expiry)`,
+    set: `${insert} ${upsert}`,
+    setMany: (n: number) => `INSERT INTO ${t} (mkey, string_value, flags, cas_value, expiry) VALUES ${new Array(n).fill(row).join(', ')} ${upsert}`,
     add: `${insert} ON DUPLICATE KEY UPDATE ${['string_value', 'flags', 'cas_value', 'expiry'].map(ifExpired).join(', ')}`,
     replace: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL}`,
     cas: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
@@ -307,6 +334,9 @@ const BATCH_SIZES = [1, 4, 16, 64, 256];
  * every distinct list length is a prepared statement kept on the server, whose number is
  * limited server-wide (max_prepared_stmt_count).
  */
+/** Row counts of merged sets, so only a few statements are ever prepared. */
+const SET_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64];
+
 function keyBatches(keys: Buffer[]): Buffer[][] {
   const largest = BATCH_SIZES[BATCH_SIZES.length - 1]!;
   const batches: Buffer[][] = [];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import net from 'node:net';
-import { getTestDatabaseUrl } from '../helpers/database.js';
+import { getTestDatabaseUrl, statementsExecuted } from '../helpers/database.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
 
 function packet(opcode: number, key: string, opaque: number, extras = Buffer.alloc(0), value = ''): Buffer {
@@ -64,10 +64,7 @@ describe('e2e: pipelined binary gets', function () {
     await gateway?.stop();
   });
 
-  const executed = async () => {
-    const [rows] = await db.query("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'");
-    return Number((rows as Array<{ Value: string }>)[0]!.Value);
-  };
+  const executed = () => statementsExecuted(db);
 
   it('answers a run of GETKQ…NOOP with the hits only, in order, from one database query', async () => {
     const stored = Array.from({ length: 60 }, (_, i) => `pipe-${i}`);

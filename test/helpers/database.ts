@@ -111,3 +111,9 @@ export function freshTableName(prefix = 't'): string {
   tableCounter += 1;
   return `${prefix}_${process.pid}_${runId}_${tableCounter}`;
 }
+
+/** Prepared statements the whole server has executed so far (tests run one at a time). */
+export async function statementsExecuted(db: { query(sql: string): Promise<[unknown, unknown]> }): Promise<number> {
+  const [rows] = await db.query("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'");
+  return Number((rows as Array<{ Value: string }>)[0]!.Value);
+}

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { CasAllocator } from '../../../src/store/cas-allocator.js';
+import { CoalescingStore } from '../../../src/store/coalescing-store.js';
 import { parseDatabaseUrl } from '../../../src/store/db-url.js';
 import { MysqlKvStore } from '../../../src/store/mysql-kv-store.js';
 import { createDatabasePool, type DatabasePool } from '../../../src/store/pool.js';
@@ -157,6 +158,41 @@ describe('MysqlKvStore (real MariaDB)', function () {
     if (incremented.outcome !== 'ok') throw new Error('unreachable');
     expect(await b.delete(k('cas-ops'), incremented.cas)).to.equal('deleted');
     expect(await b.delete(k('cas-ops'), incremented.cas)).to.equal('not_found');
+  });
+
+  it('merges concurrent plain sets and gets: last writer wins per key, own CAS and expiry per row', async () => {
+    const coalescing = new CoalescingStore(a, { maxInFlight: 1, maxBatchKeys: 256, maxBatchBytes: 1 << 20 });
+    const writes = [
+      { key: 'merge-a', value: 'a1', exptime: 0, flags: 1 },
+      { key: 'merge-dup', value: 'v1', exptime: 0, flags: 0 },
+      { key: 'merge-b', value: 'b1', exptime: 100, flags: 2 },
+      { key: 'merge-dup', value: 'v2', exptime: 0, flags: 0 },
+      { key: 'merge-c', value: '', exptime: -1, flags: 0 },
+      { key: 'merge-dup', value: 'v3', exptime: 50, flags: 7 },
+    ];
+    const results = await Promise.all(writes.map((w) =>
+      coalescing.store({ mode: 'set', key: k(w.key), value: k(w.value), flags: w.flags, exptime: w.exptime, cas: 0n })));
+    expect(results.map((r) => r.outcome)).to.deep.equal(writes.map(() => 'stored'));
+    const cas = results.map((r) => r.cas!);
+    expect(new Set(cas).size, 'a CAS of its own per set').to.equal(writes.length);
+
+    const reads = await Promise.all([
+      coalescing.get([k('merge-a'), k('merge-b')]),
+      coalescing.get([k('merge-dup')]),
+      coalescing.get([k('merge-c'), k('merge-missing')]),
+    ]);
+    expect(reads[0].get('merge-a')).to.include({ flags: 1, cas: cas[0] });
+    expect(reads[0].get('merge-b')?.value.toString()).to.equal('b1');
+    // the last of the three sets of merge-dup, with its own flags and CAS
+    expect(reads[1].get('merge-dup')).to.include({ flags: 7, cas: cas[5] });
+    expect(reads[1].get('merge-dup')?.value.toString()).to.equal('v3');
+    expect(reads[2].has('merge-c'), 'negative exptime: expired at once').to.equal(false);
+    const expiry = await sql(`SELECT mkey, IF(expiry = 0, NULL, CAST(expiry AS SIGNED) - UNIX_TIMESTAMP()) AS ttl FROM \`${table}\` WHERE mkey IN (?, ?, ?)`,
+      [k('merge-a'), k('merge-b'), k('merge-dup')]) as Array<{ mkey: Buffer; ttl: number }>;
+    const ttl = new Map(expiry.map((r) => [r.mkey.toString(), r.ttl === null ? null : Number(r.ttl)]));
+    expect(ttl.get('merge-a'), 'exptime 0: never').to.equal(null);
+    expect(ttl.get('merge-b')).to.be.within(98, 100);
+    expect(ttl.get('merge-dup')).to.be.within(48, 50);
   });
 
   it('refuses an append that would exceed the item size (NOT_STORED), keeping the old value', async () => {

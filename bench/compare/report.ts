@@ -12,6 +12,11 @@ export interface Cell extends LoadResult {
   target: TargetName;
   /** Requests outstanding per connection (raw SQL: always 1). */
   depth: number;
+  /**
+   * CPU used during the cell (warm-up included), in % of one core: the server (memgate or
+   * memcached; null for raw SQL), MariaDB, and the load generator (its process).
+   */
+  cpuPercent?: { server: number | null; database: number | null; generator: number };
 }
 
 export interface CellRow extends Cell {
@@ -100,7 +105,12 @@ function table(header: string[], lines: string[][], rightAligned: boolean[]): st
 }
 
 export function formatRows(rows: readonly CellRow[]): string {
-  const header = ['workload', 'conns', 'target', 'depth', 'ops/s', 'p50 ms', 'p99 ms', 'x raw-sql', 'x memcached', 'errors'];
+  const header = ['workload', 'conns', 'target', 'depth', 'ops/s', 'p50 ms', 'p99 ms', 'x raw-sql', 'x memcached', 'errors', '%cpu srv/db/gen'];
+  const cpu = (r: CellRow) => {
+    if (!r.cpuPercent) return '-';
+    const { server, database, generator } = r.cpuPercent;
+    return [server, database, generator].map((v) => fixed(v, 0)).join('/');
+  };
   const lines = rows.map((r) => [
     r.workload,
     String(r.connections),
@@ -112,8 +122,9 @@ export function formatRows(rows: readonly CellRow[]): string {
     fixed(r.vsRawSql, 2),
     fixed(r.vsMemcached, 3),
     String(r.errors),
+    cpu(r),
   ]);
-  return table(header, lines, [false, true, false, true, true, true, true, true, true, true]);
+  return table(header, lines, [false, true, false, true, true, true, true, true, true, true, true]);
 }
 
 export function formatTargets(checks: readonly TargetCheck[]): string {

@@ -13,7 +13,10 @@ import winston from 'winston';
 import { startEmbeddedMariadb } from '../../src/embedded/mariadb.js';
 import { measureConnectionScale, type ConnectionScaleResult } from './connection-scale.js';
 import { benchKeys, benchValue, runLoad, type LoadSpec, type MemcacheTarget, type SqlTarget, type Workload } from './load.js';
-import { freePort, openFilesLimit, rssKb, startGateway, startMemcached, type ServerProcess } from './processes.js';
+import { layoutFor } from '../../src/embedded/layout.js';
+import {
+  freePort, openFilesLimit, pidFromFile, processCpuSeconds, rssKb, startGateway, startMemcached, type ServerProcess,
+} from './processes.js';
 import { prepareRawTable, rawStatements } from './raw-sql.js';
 import { TARGET_NAMES, checkTargets, formatRows, formatTargets, withRatios, type Cell, type CellRow, type TargetCheck, type TargetName } from './report.js';
 
@@ -200,6 +203,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     log('starting MariaDB …');
     const db = await startEmbeddedMariadb({ dataDir: dir, port: await freePort(), database: 'bench', logger });
     releasers.push(() => db.stop());
+    const dbPid = pidFromFile(layoutFor(dir).pidFile);
     const keys = benchKeys(options.keyCount, KEY_PREFIX);
     const value = benchValue(options.valueSize);
     const probe = await mysql.createConnection({ uri: db.url });
@@ -259,9 +263,20 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     for (const [i, step] of plan.entries()) {
       if (interrupted) throw new Error('interrupted');
       const spec: LoadSpec = { ...base, target: targetOf(step.target), workload: step.workload, connections: step.connections, depth: step.depth };
+      const serverPid = step.target.startsWith('memgate-') ? gateway!.pid : step.target.startsWith('memcached-') ? memcached!.pid : null;
+      const cpuBefore = { server: serverPid ? processCpuSeconds(serverPid) : Number.NaN, database: dbPid ? processCpuSeconds(dbPid) : Number.NaN, generator: process.cpuUsage() };
+      const startedAt = performance.now();
       try {
         const result = await runLoad(spec);
-        cells.push({ ...step, ...result });
+        const wall = (performance.now() - startedAt) / 1000;
+        const share = (seconds: number) => (Number.isFinite(seconds) ? Math.round((100 * seconds) / wall) : null);
+        const generator = process.cpuUsage(cpuBefore.generator);
+        const cpuPercent = {
+          server: serverPid ? share(processCpuSeconds(serverPid) - cpuBefore.server) : null,
+          database: dbPid ? share(processCpuSeconds(dbPid) - cpuBefore.database) : null,
+          generator: share((generator.user + generator.system) / 1e6) ?? 0,
+        };
+        cells.push({ ...step, ...result, cpuPercent });
         log(`[${i + 1}/${plan.length}] ${cellName(step)}: ${result.opsPerSecond.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(3)} ms${result.errors ? `, ${result.errors} errors (${result.firstError})` : ''}`);
       } catch (error) {
         const message = (error as Error).message;
@@ -303,6 +318,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     print('');
     print(`memgate vs raw mysql2 vs memcached — ${machine.cpus} CPUs, node ${machine.node}, MariaDB ${mariadbVersion}, ${options.seconds} s per row, ${options.keyCount} keys, ${options.valueSize} B values, mix = 90% get / 10% set`);
     print('depth = requests in flight per connection; x raw-sql / x memcached = memgate ops/s over theirs (memcached: same protocol if measured, else text)');
+    print('%cpu = CPU used during the cell in % of one core by the server (memgate/memcached), MariaDB and the load generator');
     print('');
     print(formatRows(rows));
     for (const row of rows.filter((r) => r.firstError)) print(`  ${cellName(row)}: first error: ${row.firstError}`);

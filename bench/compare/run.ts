@@ -379,6 +379,10 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // Output piped into `head` that went away must not skip the cleanup: the run goes on quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   try {
     await runComparison(optionsFromEnv());
   } catch (error) {

@@ -1,0 +1,194 @@
+// The servers the comparison runs against, each its own process on 127.0.0.1: the memgate
+// gateway (the real CLI, built in dist/), memcached, and the gateway's resident memory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const HOST = '127.0.0.1';
+const CLI = fileURLToPath(new URL('../../src/cli/memgate.js', import.meta.url));
+
+export interface ServerProcess {
+  name: string;
+  pid: number;
+  port: number;
+  /** The last few kB of what it wrote to stdout and stderr. */
+  output(): string;
+  /** SIGTERM, then SIGKILL after a few seconds; idempotent. */
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, HOST, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Whether the server answers `version` (text protocol) within timeoutMs. */
+export function answersVersion(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: HOST });
+    let received = '';
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => socket.write('version\r\n'));
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.includes('\r\n')) done(received.startsWith('VERSION '));
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Every child we start, so that even an exit we did not plan for takes them along. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+function startProcess(name: string, command: string, args: string[], port: number, startTimeoutMs: number): Promise<ServerProcess> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-8192);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exitInfo: string | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exitInfo = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      running.delete(child);
+      resolve();
+    });
+    child.once('error', (error) => {
+      exitInfo = `could not be run: ${error.message}`;
+      running.delete(child);
+      resolve();
+    });
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (exitInfo !== undefined) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 8000);
+      await exited;
+      clearTimeout(killer);
+    })());
+  const server: ServerProcess = { name, pid: child.pid ?? -1, port, output: () => output, stop };
+  return (async () => {
+    const deadline = Date.now() + startTimeoutMs;
+    while (Date.now() < deadline) {
+      if (exitInfo !== undefined) throw new Error(`${name} ${exitInfo} during start-up:\n${output.trim()}`);
+      if (await answersVersion(port, 500)) return server;
+      await sleep(50);
+    }
+    await stop();
+    throw new Error(`${name} did not answer on ${HOST}:${port} within ${startTimeoutMs} ms:\n${output.trim()}`);
+  })();
+}
+
+export interface GatewayOptions {
+  dbUrl: string;
+  table: string;
+  /** Further `memgate serve` flags, e.g. from BENCH_GATEWAY_ARGS. */
+  extraArgs?: readonly string[];
+}
+
+/** `memgate serve` as an operator runs it; MEMGATE_* settings in our environment reach it. */
+export async function startGateway(options: GatewayOptions): Promise<ServerProcess> {
+  const port = await freePort();
+  const args = [
+    CLI, 'serve', '--host', HOST, '--port', String(port), '--db-url', options.dbUrl, '--table', options.table,
+    '--log-level', 'warn', ...(options.extraArgs ?? []),
+  ];
+  return startProcess('memgate', process.execPath, args, port, 60_000);
+}
+
+export async function startMemcached(binary = process.env['MEMCACHED_BIN'] ?? '/usr/bin/memcached'): Promise<ServerProcess> {
+  const port = await freePort();
+  const args = ['-l', HOST, '-p', String(port), '-U', '0', '-t', '2', '-m', '256'];
+  if (process.getuid?.() === 0) args.push('-u', 'root');
+  return startProcess('memcached', binary, args, port, 10_000);
+}
+
+/** Resident set size of a process in kB (VmRSS in /proc/<pid>/status), NaN if unreadable. */
+export function rssKb(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The soft limit on open files of this process (children inherit it), or Infinity. */
+export function openFilesLimit(): number {
+  try {
+    const match = /^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (!match || match[1] === 'unlimited') return Number.POSITIVE_INFINITY;
+    return Number(match[1]);
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** The server's `stats` (text protocol) as name → value; empty when it does not answer in time. */
+export function serverStats(port: number, timeoutMs = 5000): Promise<Map<string, string>> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: HOST });
+    let received = '';
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      const stats = new Map<string, string>();
+      for (const match of received.matchAll(/^STAT (\S+) (.*)\r$/gm)) stats.set(match[1]!, match[2]!);
+      resolve(stats);
+    };
+    const timer = setTimeout(done, timeoutMs);
+    socket.once('connect', () => socket.write('stats\r\n'));
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.endsWith('END\r\n')) done();
+    });
+    socket.once('error', done);
+  });
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; NaN if unreadable. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The pid in a pid file, or null. */
+export function pidFromFile(file: string): number | null {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}

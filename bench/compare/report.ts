@@ -1,0 +1,140 @@
+// The comparison's table: one row per (workload, connections, target, depth), memgate's
+// ratios to raw SQL and to memcached, and the issue's targets checked against them.
+import type { LoadResult, Workload } from './load.js';
+
+export type TargetName = 'raw-sql' | 'memgate-text' | 'memgate-binary' | 'memcached-text' | 'memcached-binary';
+
+export const TARGET_NAMES: readonly TargetName[] = ['raw-sql', 'memgate-text', 'memgate-binary', 'memcached-text', 'memcached-binary'];
+
+export interface Cell extends LoadResult {
+  workload: Workload;
+  connections: number;
+  target: TargetName;
+  /** Requests outstanding per connection (raw SQL: always 1). */
+  depth: number;
+  /**
+   * CPU used during the cell (warm-up included), in % of one core: the server (memgate or
+   * memcached; null for raw SQL), MariaDB, and the load generator (its process).
+   */
+  cpuPercent?: { server: number | null; database: number | null; generator: number };
+}
+
+export interface CellRow extends Cell {
+  /** memgate rows: ops/s over raw SQL's at the same workload and connections. */
+  vsRawSql: number | null;
+  /** memgate rows: ops/s over memcached's (same protocol if measured, else text), same depth. */
+  vsMemcached: number | null;
+  /** memgate rows: p50 minus raw SQL's p50, ms. */
+  p50OverRawSqlMs: number | null;
+}
+
+const isMemgate = (target: TargetName) => target.startsWith('memgate-');
+
+export function withRatios(cells: readonly Cell[]): CellRow[] {
+  const find = (workload: Workload, connections: number, target: TargetName, depth?: number) =>
+    cells.find((c) => c.workload === workload && c.connections === connections && c.target === target && (depth === undefined || c.depth === depth));
+  return cells.map((cell) => {
+    if (!isMemgate(cell.target)) return { ...cell, vsRawSql: null, vsMemcached: null, p50OverRawSqlMs: null };
+    const raw = find(cell.workload, cell.connections, 'raw-sql');
+    const sameProtocol = cell.target === 'memgate-binary' ? 'memcached-binary' : 'memcached-text';
+    const memcached = find(cell.workload, cell.connections, sameProtocol, cell.depth) ?? find(cell.workload, cell.connections, 'memcached-text', cell.depth);
+    return {
+      ...cell,
+      vsRawSql: raw && raw.opsPerSecond > 0 ? cell.opsPerSecond / raw.opsPerSecond : null,
+      vsMemcached: memcached && memcached.opsPerSecond > 0 ? cell.opsPerSecond / memcached.opsPerSecond : null,
+      p50OverRawSqlMs: raw ? cell.p50Ms - raw.p50Ms : null,
+    };
+  });
+}
+
+export interface TargetCheck {
+  description: string;
+  target: TargetName;
+  measured: number | null;
+  required: string;
+  /** null: the cells it needs were not part of this run */
+  met: boolean | null;
+}
+
+/**
+ * The issue's targets, on closed-loop (depth 1) rows: at 16 connections get ≥ 1.5× and set
+ * ≥ 1.0× raw SQL's ops/s; at 1 connection p50 within 0.2 ms of raw SQL's, per workload.
+ */
+export function checkTargets(rows: readonly CellRow[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const memgateTargets = TARGET_NAMES.filter((t) => isMemgate(t) && rows.some((r) => r.target === t));
+  const row = (target: TargetName, workload: Workload, connections: number) =>
+    rows.find((r) => r.target === target && r.workload === workload && r.connections === connections && r.depth === 1);
+  for (const target of memgateTargets) {
+    for (const [workload, factor] of [['get', 1.5], ['set', 1.0]] as const) {
+      const r = row(target, workload, 16);
+      const measured = r?.vsRawSql ?? null;
+      checks.push({
+        description: `${workload} at 16 connections, ops/s vs raw SQL`,
+        target,
+        measured,
+        required: `>= ${factor.toFixed(1)}x`,
+        met: measured === null ? null : measured >= factor,
+      });
+    }
+    for (const workload of ['get', 'set', 'mix'] as const) {
+      const r = row(target, workload, 1);
+      if (!r && !rows.some((x) => x.workload === workload)) continue;
+      const measured = r?.p50OverRawSqlMs ?? null;
+      checks.push({
+        description: `${workload} at 1 connection, p50 minus raw SQL's p50`,
+        target,
+        measured,
+        required: '<= 0.200 ms',
+        met: measured === null ? null : measured <= 0.2,
+      });
+    }
+  }
+  return checks;
+}
+
+function fixed(value: number | null, digits: number): string {
+  return value === null || Number.isNaN(value) ? '-' : value.toFixed(digits);
+}
+
+function table(header: string[], lines: string[][], rightAligned: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const format = (cells: string[]) =>
+    cells.map((c, i) => (rightAligned[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(format)].join('\n');
+}
+
+export function formatRows(rows: readonly CellRow[]): string {
+  const header = ['workload', 'conns', 'target', 'depth', 'ops/s', 'p50 ms', 'p99 ms', 'x raw-sql', 'x memcached', 'errors', '%cpu srv/db/gen'];
+  const cpu = (r: CellRow) => {
+    if (!r.cpuPercent) return '-';
+    const { server, database, generator } = r.cpuPercent;
+    return [server, database, generator].map((v) => fixed(v, 0)).join('/');
+  };
+  const lines = rows.map((r) => [
+    r.workload,
+    String(r.connections),
+    r.target,
+    String(r.depth),
+    r.opsPerSecond.toFixed(0),
+    fixed(r.p50Ms, 3),
+    fixed(r.p99Ms, 3),
+    fixed(r.vsRawSql, 2),
+    fixed(r.vsMemcached, 3),
+    String(r.errors),
+    cpu(r),
+  ]);
+  return table(header, lines, [false, true, false, true, true, true, true, true, true, true, true]);
+}
+
+export function formatTargets(checks: readonly TargetCheck[]): string {
+  const header = ['target (issue 6)', 'gateway', 'measured', 'required', 'met'];
+  const lines = checks.map((c) => [
+    c.description,
+    c.target,
+    c.measured === null ? 'not measured' : c.description.includes('p50') ? `${c.measured >= 0 ? '+' : ''}${c.measured.toFixed(3)} ms` : `${c.measured.toFixed(2)}x`,
+    c.required,
+    c.met === null ? '-' : c.met ? 'yes' : 'NO',
+  ]);
+  return table(header, lines, [false, false, true, false, false]);
+}

@@ -1,0 +1,166 @@
+/**
+ * The arithmetic and parsing the benchmark's figures rest on: percentiles, ratios, the
+ * targets check, and the reply parsers that tell the load generator a request completed.
+ */
+import { expect } from 'chai';
+import {
+  BinaryReplyParser,
+  TextReplyParser,
+  binaryGet,
+  binarySet,
+  textGet,
+  textSet,
+  type ReplyKind,
+} from '../../../bench/compare/memcache-protocol.js';
+import { checkTargets, formatRows, formatTargets, withRatios, type Cell } from '../../../bench/compare/report.js';
+import { Samples, percentile, summarize } from '../../../bench/compare/stats.js';
+import { binaryRequest, Opcode, storeExtras } from '../../helpers/binary-packets.js';
+import { feedings } from '../../helpers/chunking.js';
+
+describe('bench compare', function () {
+  describe('percentile (nearest rank)', function () {
+    const oneToHundred = Float64Array.from({ length: 100 }, (_, i) => i + 1);
+
+    it('is the smallest sample with at least q of the samples at or below it', function () {
+      expect(percentile(oneToHundred, 0.5)).to.equal(50);
+      expect(percentile(oneToHundred, 0.99)).to.equal(99);
+      expect(percentile(oneToHundred, 1)).to.equal(100);
+      expect(percentile(oneToHundred, 0.001)).to.equal(1);
+      expect(percentile([1, 2, 3], 0.5)).to.equal(2);
+      expect(percentile([1, 2, 3, 4], 0.5)).to.equal(2);
+      expect(percentile([7], 0.99)).to.equal(7);
+    });
+
+    it('is NaN without samples and refuses q outside (0, 1]', function () {
+      expect(percentile([], 0.5)).to.be.NaN;
+      expect(() => percentile([1], 0)).to.throw(RangeError);
+      expect(() => percentile([1], 1.5)).to.throw(RangeError);
+    });
+
+    it('summarize sorts numerically, not as text', function () {
+      const s = summarize([10, 9, 100, 2, 1]);
+      expect(s).to.deep.equal({ count: 5, p50: 9, p99: 100, max: 100 });
+    });
+
+    it('Samples keeps every value past its first capacity', function () {
+      const samples = new Samples();
+      for (let i = 0; i < 70_000; i++) samples.push(i);
+      expect(samples.length).to.equal(70_000);
+      expect(samples.view()[69_999]).to.equal(69_999);
+      expect(summarize(samples.view()).p50).to.equal(34_999);
+    });
+  });
+
+  describe('report', function () {
+    const cell = (target: Cell['target'], workload: Cell['workload'], connections: number, opsPerSecond: number, p50Ms: number, depth = 1): Cell => ({
+      target, workload, connections, depth, opsPerSecond, p50Ms, p99Ms: p50Ms * 3, maxMs: p50Ms * 4,
+      ops: opsPerSecond * 5, measuredSeconds: 5, hits: 0, misses: 0, stored: 0, errors: 0,
+    });
+    const cells: Cell[] = [
+      cell('raw-sql', 'get', 16, 20_000, 0.8),
+      cell('memgate-text', 'get', 16, 40_000, 0.4),
+      cell('memgate-binary', 'get', 16, 25_000, 0.6),
+      cell('memcached-text', 'get', 16, 80_000, 0.2),
+      cell('raw-sql', 'set', 16, 10_000, 1.6),
+      cell('memgate-text', 'set', 16, 9_000, 1.8),
+      cell('raw-sql', 'get', 1, 5_000, 0.2),
+      cell('memgate-text', 'get', 1, 3_000, 0.35),
+      cell('memgate-text', 'get', 16, 120_000, 2, 16),
+    ];
+
+    it('puts memgate ops/s over raw SQL (same workload and connections) and memcached (same depth)', function () {
+      const rows = withRatios(cells);
+      const text16 = rows.find((r) => r.target === 'memgate-text' && r.workload === 'get' && r.connections === 16 && r.depth === 1)!;
+      expect(text16.vsRawSql).to.equal(2);
+      expect(text16.vsMemcached).to.equal(0.5);
+      expect(text16.p50OverRawSqlMs).to.be.closeTo(-0.4, 1e-9);
+      // binary falls back to memcached's text row when memcached binary was not measured
+      expect(rows.find((r) => r.target === 'memgate-binary')!.vsMemcached).to.equal(25_000 / 80_000);
+      // the depth-16 row has no memcached row at depth 16, but raw SQL (always depth 1) still counts
+      const deep = rows.find((r) => r.depth === 16)!;
+      expect(deep.vsRawSql).to.equal(6);
+      expect(deep.vsMemcached).to.equal(null);
+      expect(rows.find((r) => r.target === 'raw-sql')!.vsRawSql).to.equal(null);
+    });
+
+    it('checks the targets on depth-1 rows and says which were not measured', function () {
+      const checks = checkTargets(withRatios(cells));
+      const find = (target: string, description: string) => checks.find((c) => c.target === target && c.description.startsWith(description))!;
+      expect(find('memgate-text', 'get at 16')).to.include({ measured: 2, met: true });
+      expect(find('memgate-binary', 'get at 16')).to.include({ met: false });
+      expect(find('memgate-text', 'set at 16')).to.include({ measured: 0.9, met: false });
+      expect(find('memgate-binary', 'set at 16')).to.include({ measured: null, met: null });
+      expect(find('memgate-text', 'get at 1 ')!.measured).to.be.closeTo(0.15, 1e-9);
+      expect(find('memgate-text', 'get at 1 ').met).to.equal(true);
+      // no mix cells at all in this run: no mix check
+      expect(checks.some((c) => c.description.startsWith('mix'))).to.equal(false);
+    });
+
+    it('formats one line per row with the ratios, and NO for a missed target', function () {
+      const rows = withRatios(cells);
+      const lines = formatRows(rows).split('\n');
+      expect(lines).to.have.length(cells.length + 2);
+      expect(lines[2]).to.match(/^get\s+16\s+raw-sql\s+1\s+20000\s+0\.800\s+2\.400\s+-\s+-\s+0\s+-$/);
+      expect(lines[3]).to.match(/^get\s+16\s+memgate-text\s+1\s+40000\s+0\.400\s+1\.200\s+2\.00\s+0\.500\s+0\s+-$/);
+      const withCpu = formatRows(withRatios([
+        { ...cells[0]!, cpuPercent: { server: null, database: 40, generator: 57 } },
+        { ...cells[1]!, cpuPercent: { server: 47, database: 19, generator: 26 } },
+      ])).split('\n');
+      expect(withCpu[2]).to.match(/\s0\s+-\/40\/57$/);
+      expect(withCpu[3]).to.match(/\s0\s+47\/19\/26$/);
+      const targets = formatTargets(checkTargets(rows));
+      expect(targets).to.match(/set at 16 connections, ops\/s vs raw SQL\s+memgate-text\s+0\.90x\s+>= 1\.0x\s+NO/);
+      expect(targets).to.match(/get at 1 connection, p50 minus raw SQL's p50\s+memgate-text\s+\+0\.150 ms\s+<= 0\.200 ms\s+yes/);
+    });
+  });
+
+  describe('reply parsers', function () {
+    function collect(make: (cb: (kind: ReplyKind, line: string) => void) => { push(chunk: Buffer): void }, chunks: Buffer[]) {
+      const replies: string[] = [];
+      const parser = make((kind, line) => replies.push(line ? `${kind} ${line}` : kind));
+      for (const chunk of chunks) parser.push(chunk);
+      return replies;
+    }
+
+    it('text: one reply per get or set, whatever the chunking, data containing END lines included', function () {
+      const value = 'END\r\nSTORED\r\n';
+      const stream = Buffer.from(
+        `VALUE bench:1 0 ${value.length}\r\n${value}\r\nEND\r\n` +
+          'END\r\n' +
+          'STORED\r\n' +
+          'VALUE a 1 2 77\r\nxy\r\nVALUE b 0 0\r\n\r\nEND\r\n' +
+          'SERVER_ERROR out of memory\r\n' +
+          'VERSION 1.6.18\r\n',
+        'latin1',
+      );
+      const expected = ['ok END', 'miss END', 'ok STORED', 'ok END', 'error SERVER_ERROR out of memory', 'ok VERSION 1.6.18'];
+      for (const { name, chunks } of feedings(stream)) {
+        expect(collect((cb) => new TextReplyParser(cb), chunks), name).to.deep.equal(expected);
+      }
+    });
+
+    it('binary: one reply per packet, key-not-found on a get is a miss, other statuses errors', function () {
+      const reply = (opcode: number, status: number, body = '') =>
+        binaryRequest({ opcode, key: '', value: body, magic: 0x81, vbucket: status });
+      const stream = Buffer.concat([
+        binaryRequest({ opcode: Opcode.Get, extras: Buffer.alloc(4), value: 'v'.repeat(1024), magic: 0x81 }),
+        reply(Opcode.Get, 1, 'Not found'),
+        reply(Opcode.Set, 0),
+        reply(Opcode.Set, 0x82, 'Out of memory'),
+      ]);
+      const expected = ['ok', 'miss', 'ok', 'error binary status 0x0082 Out of memory'];
+      for (const { name, chunks } of feedings(stream)) {
+        if (name.startsWith('split at') && Number(name.slice(9)) % 7 !== 0) continue; // every 7th offset is plenty
+        expect(collect((cb) => new BinaryReplyParser(cb), chunks), name).to.deep.equal(expected);
+      }
+    });
+
+    it('requests are the bytes memcached expects', function () {
+      const value = Buffer.from('hello');
+      expect(textGet('k1').toString()).to.equal('get k1\r\n');
+      expect(textSet('k1', value).toString()).to.equal('set k1 0 0 5\r\nhello\r\n');
+      expect(binaryGet('k1', 7).equals(binaryRequest({ opcode: Opcode.Get, key: 'k1', opaque: 7 }))).to.equal(true);
+      expect(binarySet('k1', value, 9).equals(binaryRequest({ opcode: Opcode.Set, key: 'k1', extras: storeExtras(0, 0), value, opaque: 9 }))).to.equal(true);
+    });
+  });
+});

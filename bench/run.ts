@@ -1,6 +1,6 @@
-// npm run bench: a first, bounded measurement of the text protocol through one gateway on an
-// embedded MariaDB on this machine (loopback only). Prints ops/s and latency per workload,
-// then the expiry sweeper's rows/s and the load's figures before and during a sweep.
+// npm run bench: bounded, loopback only, everything started and stopped here. First the
+// comparison of bench/compare (memgate text and binary vs raw mysql2 vs memcached, and 5,000
+// connections), then the expiry sweeper's rows/s and the load's figures before and during a sweep.
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config/load-config.js';
 import type { GatewayConfig } from '../src/config/schema.js';
 import { startEmbeddedMariadb } from '../src/embedded/mariadb.js';
 import { ExpirySweeper, sweepSettings } from '../src/sweeper/expiry-sweeper.js';
+import { optionsFromEnv, runComparison } from './compare/run.js';
 import { seedRows } from '../test/helpers/seed.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -132,6 +133,10 @@ function freePort(): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // Issue 6's comparison first (memgate vs raw SQL vs memcached, connection scale), then the
+  // sweeper under load. BENCH_COMPARE=0 or BENCH_SWEEP_ROWS=0 skips one of them.
+  if (process.env.BENCH_COMPARE !== '0') await runComparison(optionsFromEnv());
+  if (SWEEP_ROWS === 0) return;
   const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })] });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'memgate-bench-'));
   const db = await startEmbeddedMariadb({ dataDir: dir, port: await freePort(), database: 'bench', logger });
@@ -142,15 +147,8 @@ async function main(): Promise<void> {
   try {
     const { port } = app.address();
     await load(port, 4, 'set'); // fill the keys the gets read
-    console.log(`memgate text protocol, one gateway, embedded MariaDB, ${SECONDS} s per row, 1 KB values`);
-    console.log('workload  conns     ops/s   p50 ms   p99 ms');
-    for (const op of ['get', 'set'] as const) {
-      for (const connections of [1, 16]) {
-        const r = await load(port, connections, op);
-        console.log(`${op.padEnd(8)}  ${String(connections).padStart(5)}  ${r.ops.toFixed(0).padStart(8)}  ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}`);
-      }
-    }
-    if (SWEEP_ROWS > 0) await sweepBench(port, config, logger);
+    console.log('');
+    await sweepBench(port, config, logger);
   } finally {
     await app.stop();
     await db.stop();

@@ -122,7 +122,7 @@ export const configSchema = {
     },
     maxInFlight: {
       doc: 'Merged reads (and merged writes) running at once; requests arriving meanwhile wait and are merged into the next one.',
-      format: 'positive-int', default: 2, env: 'MEMGATE_COALESCE_MAX_IN_FLIGHT', arg: 'coalesce-max-in-flight',
+      format: 'positive-int', default: 1, env: 'MEMGATE_COALESCE_MAX_IN_FLIGHT', arg: 'coalesce-max-in-flight',
     },
     maxBatchKeys: {
       doc: 'Most keys in one merged read.',

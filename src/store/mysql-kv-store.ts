@@ -62,7 +62,7 @@ export class MysqlKvStore implements KvStore {
   async get(keys: Buffer[], options: { access?: 'record' | 'report' } = {}): Promise<Map<string, StoredItem>> {
     const unique = dedupe(keys);
     if (unique.length === 0) return new Map();
-    if (options.access === 'report' && unique.some((key) => this.accesses.has(key))) await this.accesses.settle();
+    if (options.access === 'report') await Promise.all(unique.map((key) => this.settleAccesses(key)));
     const rows = await this.run('idempotent', () => this.db((c) => this.select(c, unique, '')));
     if (options.access === 'record') {
       // Only an item's first two reads change it, so reading a hot item records nothing.
@@ -177,6 +177,7 @@ export class MysqlKvStore implements KvStore {
 
   /** md I: the item stays, stale, with a fresh CAS and its recache token up for grabs again. */
   private async invalidate(key: Buffer, cas: bigint | undefined, exptime: number | undefined): Promise<'deleted' | 'not_found' | 'exists'> {
+    await this.settleAccesses(key);
     return this.run('once', async () => {
       const fresh = (await this.casAllocator.allocate()).toString();
       const ttl = [exptime === undefined ? 0 : 1, ...expiryParams(exptime ?? 0)];
@@ -200,6 +201,7 @@ export class MysqlKvStore implements KvStore {
   }
 
   async arithmetic(input: ArithmeticInput): Promise<ArithmeticResult> {
+    await this.settleAccesses(input.key);
     return this.run('once', async () => {
       const cas = await this.casAllocator.allocate();
       return this.db((c) => transaction(c, async (): Promise<ArithmeticResult> => {
@@ -230,8 +232,7 @@ export class MysqlKvStore implements KvStore {
   }
 
   async modify<T>(key: Buffer, decide: ItemDecider<T>): Promise<T> {
-    // Reads of this key not yet written as accesses go first, so decide sees them.
-    if (this.accesses.has(key)) await this.accesses.settle();
+    await this.settleAccesses(key);
     return this.run('once', async () => {
       const cas = await this.casAllocator.allocate();
       return this.db((c) => transaction(c, async () => {
@@ -250,6 +251,14 @@ export class MysqlKvStore implements KvStore {
         return result;
       }));
     });
+  }
+
+  /**
+   * Writes the reads of this key still queued as accesses before the item changes in place:
+   * they are written only on the version that was read, and a decision must see them.
+   */
+  private async settleAccesses(key: Buffer): Promise<void> {
+    if (this.accesses.has(key)) await this.accesses.settle();
   }
 
   /** The live row for a key, locked until the transaction ends. */

@@ -1370,6 +1370,17 @@ def('mg h and u: hits are reported as they were before this read', (k) => [
   `mg ${k('viv')} h\r\n`,
   `mg ${k('viv2')} N30 u h\r\n`,
   `mg ${k('viv2')} h\r\n`,
+  // a counter changed in place keeps its marks; one that grows starts over
+  set(k('n2'), '10'),
+  `mg ${k('n2')} v\r\n`,
+  `incr ${k('n2')} 1\r\n`,
+  `mg ${k('n2')} h\r\n`,
+  `ma ${k('n2')} D100\r\n`,
+  `mg ${k('n2')} h\r\n`,
+  set(k('inv'), 'x'),
+  `get ${k('inv')}\r\n`,
+  `md ${k('inv')} I\r\n`,
+  `mg ${k('inv')} h v\r\n`,
 ]);
 
 def('md: delete, quiet, CAS, returned flags, errors', (k) => [

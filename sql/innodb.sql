@@ -10,6 +10,12 @@ CREATE TABLE IF NOT EXISTS `kv` (
   flags        INT UNSIGNED    NOT NULL DEFAULT 0,
   cas_value    BIGINT UNSIGNED NOT NULL,
   expiry       INT UNSIGNED    NOT NULL DEFAULT 0,
+  -- What memcached keeps in an item's flags for the meta protocol: 1 read once, 2 read again,
+  -- 4 recache token handed out, 8 stale, 16 stored under a base64 key. A write clears them.
+  item_state   TINYINT UNSIGNED NOT NULL DEFAULT 0,
+  -- Last access, unix seconds by the database clock (0 = unknown): set by writes and by an
+  -- item's second read, as memcached sets its item time.
+  accessed_at  INT UNSIGNED    NOT NULL DEFAULT 0,
   PRIMARY KEY (mkey),
   KEY expiry_idx (expiry)
 ) ENGINE=InnoDB;

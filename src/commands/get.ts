@@ -30,7 +30,7 @@ export function isPlainGet(request: { kind: string; touchExptime?: number }): re
  * together cannot change what any of them sees.
  */
 export async function executeGets(requests: GetRequest[], { store, stats }: CommandContext): Promise<HitsResponse[]> {
-  const found = await store.get(requests.flatMap((r) => r.keys));
+  const found = await store.get(requests.flatMap((r) => r.keys), { access: 'record' });
   return requests.map((request) => {
     const items: Array<Item | null> = request.keys.map((key) => found.get(mapKey(key)) ?? null);
     for (const item of items) {

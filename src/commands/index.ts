@@ -5,6 +5,8 @@ import deleteHandler from './delete.js';
 import flushAll from './flush-all.js';
 import get, { executeGets, isPlainGet } from './get.js';
 import type { AnyCommandHandler, CommandContext } from './handler.js';
+import metaDebug from './meta-debug.js';
+import metaGet from './meta-get.js';
 import { noop, quit, stats, verbosity, version } from './server-info.js';
 import store from './store.js';
 import tooLarge from './too-large.js';
@@ -12,6 +14,7 @@ import touch from './touch.js';
 
 const handlers: readonly AnyCommandHandler[] = [
   get, store, tooLarge, deleteHandler, arithmetic, touch, flushAll, version, verbosity, quit, noop, stats,
+  metaGet, metaDebug,
 ];
 
 const byKind = new Map(handlers.map((h) => [h.kind, h]));

@@ -2,6 +2,7 @@ import type { Request } from '../protocol/request.js';
 import type { Response } from '../protocol/response.js';
 import { BinaryParser, type SaslAuthenticator } from '../protocol/binary/binary-parser.js';
 import { writeBinaryResponse } from '../protocol/binary/binary-serializer.js';
+import { writeMetaResponse } from '../protocol/meta/meta-serializer.js';
 import { TextParser } from '../protocol/text/text-parser.js';
 import { writeTextResponse, type ReplyWriter } from '../protocol/text/text-serializer.js';
 
@@ -34,8 +35,14 @@ export function textCodec(options: CodecOptions): ProtocolCodec {
     feed(chunk, push) {
       parser.feed(chunk, (event) => {
         if (event.type === 'request') {
-          const { request } = event;
-          push({ type: 'request', request, respond: (response, write) => writeTextResponse(request, response, write) });
+          const { request, meta } = event;
+          push({
+            type: 'request',
+            request,
+            respond: meta
+              ? (response, write) => writeMetaResponse(request, meta, response, write)
+              : (response, write) => writeTextResponse(request, response, write),
+          });
         } else if (event.type === 'reply') {
           push({ type: 'reply', data: `${event.line}\r\n` });
         } else {

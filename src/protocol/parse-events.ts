@@ -1,3 +1,4 @@
+import type { MetaFrame } from './meta/meta-frame.js';
 import type { Request } from './request.js';
 
 /**
@@ -5,7 +6,8 @@ import type { Request } from './request.js';
  * the parser can give on its own (syntax errors), or an order to hang up after flushing.
  */
 export type ParseEvent =
-  | { type: 'request'; request: Request }
+  /** meta: how the meta command wants its reply phrased */
+  | { type: 'request'; request: Request; meta?: MetaFrame }
   | { type: 'reply'; line: string }
   | { type: 'close' };
 

@@ -21,6 +21,13 @@ export interface StoreRequest {
   /** compare-and-swap token; 0n means none */
   cas: bigint;
   noreply: boolean;
+  /**
+   * meta ms I with a CAS: a CAS older than the item's still stores, but keeps the item's
+   * exptime and marks it stale (memcached's CAS_STALE)
+   */
+  invalidate?: boolean;
+  /** meta b: the key was sent base64-encoded, and is echoed back that way from now on */
+  binaryKey?: boolean;
 }
 
 /** A store whose value exceeded the item size limit; its data was swallowed by the parser. */
@@ -34,8 +41,10 @@ export interface TooLargeRequest {
 export interface DeleteRequest {
   kind: 'delete';
   key: Buffer;
-  /** binary protocol: delete only if the item still has this CAS; absent or 0n = any */
+  /** delete only if the item still has this CAS; absent = any (binary: a zero CAS is absent) */
   cas?: bigint;
+  /** meta md I: mark the item stale with a new CAS instead of deleting it; T sets its exptime */
+  invalidate?: { exptime?: number };
   noreply: boolean;
 }
 
@@ -49,6 +58,11 @@ export interface ArithmeticRequest {
   /** binary protocol: apply only if the item still has this CAS; absent or 0n = any */
   cas?: bigint;
   noreply: boolean;
+  /**
+   * meta ma: T, N and t in the order given (see MetaStep). A created counter starts with no
+   * exptime; initial.exptime is then ignored and the steps set it.
+   */
+  steps?: MetaStep[];
 }
 
 export interface TouchRequest {
@@ -80,6 +94,40 @@ export interface VerbosityRequest {
   noreply: boolean;
 }
 
+/**
+ * What a meta command does to an item, in the order the client gave its flags: memcached
+ * applies them one after another, so a TTL reported before a touch is the old one.
+ */
+export type MetaStep =
+  /** T: set the exptime */
+  | { type: 'touch'; exptime: number }
+  /** N: when the command created the item, set its exptime (and, for mg, the win) */
+  | { type: 'vivify'; exptime: number }
+  /** R: win the recache token when the item expires before this exptime would */
+  | { type: 'recache'; exptime: number }
+  /** t: the remaining TTL is reported as it stands at this point */
+  | { type: 'ttl' }
+  /** the command fails here (a token memcached only rejects while answering): nothing after applies */
+  | { type: 'fail' };
+
+/** meta get (mg): one key; what to learn is in the reply format, what to change in steps. */
+export interface MetaGetRequest {
+  kind: 'metaGet';
+  key: Buffer;
+  steps: MetaStep[];
+  /** u: no hit/last-access bookkeeping */
+  noBump: boolean;
+  /** h or l: hit-before and last access are read under the row lock, before this access */
+  accessInfo: boolean;
+  noreply: boolean;
+}
+
+/** meta debug (me): an item's metadata, without its value and without counting as an access. */
+export interface MetaDebugRequest {
+  kind: 'metaDebug';
+  key: Buffer;
+}
+
 export type Request =
   | GetRequest
   | StoreRequest
@@ -90,6 +138,8 @@ export type Request =
   | FlushRequest
   | StatsRequest
   | SimpleRequest
-  | VerbosityRequest;
+  | VerbosityRequest
+  | MetaGetRequest
+  | MetaDebugRequest;
 
 export type RequestKind = Request['kind'];

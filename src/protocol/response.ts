@@ -40,6 +40,50 @@ export interface ArithmeticResponse {
   outcome: 'ok' | 'not_found' | 'non_numeric' | 'exists';
   value?: bigint;
   cas?: bigint;
+  /** meta: the counter did not exist and was created with its initial value */
+  created?: boolean;
+  /** meta t: remaining seconds where the steps asked for it, -1 = never expires */
+  ttl?: number;
+}
+
+/** What meta get reports about an item; the access fields are as they were before this access. */
+export interface MetaItem extends Item {
+  /** remaining seconds where the steps asked for it (t), -1 = never expires */
+  ttl?: number;
+  /** seconds since the item was last accessed (l) */
+  idleSeconds: number;
+  /** the item had been fetched before (h) */
+  hitBefore: boolean;
+  /** marked stale by an invalidation (X) */
+  stale: boolean;
+  /** another client already holds the recache token (Z) */
+  tokenSent: boolean;
+  /** this client won the recache token (W) */
+  won: boolean;
+  /** the key was stored base64-encoded (meta b) and is echoed that way */
+  binaryKey: boolean;
+}
+
+export interface MetaGetResponse {
+  kind: 'metaGet';
+  /** null: a miss */
+  item: MetaItem | null;
+}
+
+/** meta debug: memcached's internal view of an item, as far as a table has one. */
+export interface MetaDebugResponse {
+  kind: 'metaDebug';
+  item: {
+    key: Buffer;
+    binaryKey: boolean;
+    /** seconds since the expiry (negative while it lies ahead), -1 = never expires */
+    exp: number;
+    idleSeconds: number;
+    cas: bigint;
+    fetched: boolean;
+    /** bytes memcached would charge for the item (ITEM_ntotal) */
+    size: number;
+  } | null;
 }
 
 export interface OkResponse {
@@ -101,4 +145,6 @@ export type Response =
   | ResetResponse
   | TooLargeResponse
   | ForbiddenResponse
-  | UnknownCommandResponse;
+  | UnknownCommandResponse
+  | MetaGetResponse
+  | MetaDebugResponse;

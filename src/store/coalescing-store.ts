@@ -1,6 +1,6 @@
 import type { Item, StoreOutcome } from '../protocol/response.js';
 import { Batcher } from './batcher.js';
-import type { ArithmeticInput, ArithmeticResult, KvStore, StoreInput } from './kv-store.js';
+import type { ArithmeticInput, ArithmeticResult, ItemDecider, KvStore, StoreInput, StoredItem } from './kv-store.js';
 import type { MysqlKvStore } from './mysql-kv-store.js';
 
 export interface CoalescingOptions {
@@ -19,30 +19,34 @@ export interface CoalescingOptions {
  * does not depend on what it overwrites. Everything else runs as its own statement.
  */
 export class CoalescingStore implements KvStore {
-  private readonly reads: Batcher<Buffer[], Map<string, Item>>;
+  /** plain gets (their reads count as accesses), and reads that record nothing */
+  private readonly reads: Record<'record' | 'none', Batcher<Buffer[], Map<string, StoredItem>>>;
   private readonly writes: Batcher<StoreInput, { outcome: 'stored'; cas: bigint }>;
 
   constructor(private readonly inner: MysqlKvStore, private readonly options: CoalescingOptions) {
-    this.reads = new Batcher(
+    const reads = (access?: 'record') => new Batcher<Buffer[], Map<string, StoredItem>>(
       async (requests) => {
-        const found = await inner.get(requests.flat());
+        const found = await inner.get(requests.flat(), { access });
         return requests.map(() => found);
       },
       { maxInFlight: options.maxInFlight, maxWeight: options.maxBatchKeys },
     );
+    this.reads = { record: reads('record'), none: reads() };
     this.writes = new Batcher((inputs) => inner.setMany(inputs), {
       maxInFlight: options.maxInFlight,
       maxWeight: options.maxBatchBytes,
     });
   }
 
-  get(keys: Buffer[]): Promise<Map<string, Item>> {
+  get(keys: Buffer[], options: { access?: 'record' | 'report' } = {}): Promise<Map<string, StoredItem>> {
     if (keys.length === 0) return Promise.resolve(new Map());
-    return this.reads.submit(keys, keys.length);
+    // 'report' first writes this gateway's queued accesses of the keys: a read of its own.
+    if (options.access === 'report') return this.inner.get(keys, options);
+    return this.reads[options.access ?? 'none'].submit(keys, keys.length);
   }
 
   store(input: StoreInput): Promise<{ outcome: StoreOutcome; cas?: bigint }> {
-    if (input.mode === 'set' && input.cas === 0n && input.value.length <= this.options.maxBatchBytes) {
+    if (input.mode === 'set' && input.cas === 0n && !input.invalidate && input.value.length <= this.options.maxBatchBytes) {
       return this.writes.submit(input, Math.max(1, input.value.length));
     }
     return this.inner.store(input);
@@ -52,8 +56,8 @@ export class CoalescingStore implements KvStore {
     return this.inner.getAndTouch(keys, exptime);
   }
 
-  delete(key: Buffer, cas?: bigint): Promise<'deleted' | 'not_found' | 'exists'> {
-    return this.inner.delete(key, cas);
+  delete(key: Buffer, options?: { cas?: bigint; invalidate?: { exptime?: number } }): Promise<'deleted' | 'not_found' | 'exists'> {
+    return this.inner.delete(key, options);
   }
 
   touch(key: Buffer, exptime: number): Promise<'touched' | 'not_found'> {
@@ -62,6 +66,10 @@ export class CoalescingStore implements KvStore {
 
   arithmetic(input: ArithmeticInput): Promise<ArithmeticResult> {
     return this.inner.arithmetic(input);
+  }
+
+  modify<T>(key: Buffer, decide: ItemDecider<T>): Promise<T> {
+    return this.inner.modify(key, decide);
   }
 
   flushAll(delay: number): Promise<void> {

@@ -1,11 +1,15 @@
 import type { Logger } from 'winston';
 import { ITEM_HEADER_BYTES } from '../protocol/limits.js';
 import type { Item, StoreOutcome } from '../protocol/response.js';
+import { AccessRecorder, type PendingAccess } from './access-recorder.js';
 import { applyDelta } from './arithmetic.js';
 import type { CasAllocator } from './cas-allocator.js';
 import { ConcurrentChangeError } from './errors.js';
 import { EXPIRED_SQL, EXPIRY_SQL, LIVE_SQL, cappedExpirySql, expiryParams } from './expiry.js';
-import { mapKey, type ArithmeticInput, type ArithmeticResult, type KvStore, type StoreInput } from './kv-store.js';
+import {
+  ItemBit, mapKey, type ArithmeticInput, type ArithmeticResult, type ItemDecider, type KvStore, type StoreInput,
+  type StoredItem,
+} from './kv-store.js';
 import type { Connection, DatabasePool } from './pool.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 
@@ -14,6 +18,10 @@ interface ItemRow {
   string_value: Buffer;
   flags: number;
   cas_value: string;
+  expiry: number | string;
+  item_state: number | string;
+  accessed_at: number | string;
+  now: number | string;
 }
 
 interface WriteResult {
@@ -27,7 +35,7 @@ export interface MysqlKvStoreOptions {
   maxAttempts?: number;
 }
 
-const COLUMNS = 'mkey, string_value, flags, cas_value';
+const COLUMNS = 'mkey, string_value, flags, cas_value, expiry, item_state, accessed_at, UNIX_TIMESTAMP() AS now';
 const FLUSH_BATCH = 5000;
 
 /**
@@ -38,6 +46,7 @@ const FLUSH_BATCH = 5000;
 export class MysqlKvStore implements KvStore {
   private readonly t: string;
   private readonly sql: ReturnType<typeof buildStatements>;
+  private readonly accesses: AccessRecorder;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -47,12 +56,35 @@ export class MysqlKvStore implements KvStore {
   ) {
     this.t = `\`${options.table}\``;
     this.sql = buildStatements(this.t, options.table);
+    this.accesses = new AccessRecorder((accesses) => this.writeAccesses(accesses), logger);
   }
 
-  async get(keys: Buffer[]): Promise<Map<string, Item>> {
+  async get(keys: Buffer[], options: { access?: 'record' | 'report' } = {}): Promise<Map<string, StoredItem>> {
     const unique = dedupe(keys);
     if (unique.length === 0) return new Map();
-    return this.run('idempotent', () => this.db(async (c) => toItems(await this.select(c, unique, ''))));
+    if (options.access === 'report') await Promise.all(unique.map((key) => this.settleAccesses(key)));
+    const rows = await this.run('idempotent', () => this.db((c) => this.select(c, unique, '')));
+    if (options.access === 'record') {
+      // Only an item's first two reads change it, so reading a hot item records nothing.
+      for (const row of rows) {
+        if ((Number(row.item_state) & ItemBit.active) === 0) this.accesses.record(row.mkey, BigInt(row.cas_value));
+      }
+    }
+    return toItems(rows);
+  }
+
+  /** Writes queued reads as accesses, each on the item version that was read. */
+  private async writeAccesses(accesses: PendingAccess[]): Promise<void> {
+    await this.run('idempotent', () => this.db((c) => transaction(c, async () => {
+      // A second pass for items read again: their second read sets the access time.
+      for (const pass of [accesses, accesses.filter((a) => a.reads === 2)]) {
+        for (const batch of keyBatches(pass)) {
+          await c.execute(this.sql.bumpMany(batch.length), [
+            ...batch.map((a) => a.key), ...batch.map((a) => a.cas.toString()),
+          ]);
+        }
+      }
+    })));
   }
 
   async getAndTouch(keys: Buffer[], exptime: number): Promise<Map<string, Item>> {
@@ -72,6 +104,8 @@ export class MysqlKvStore implements KvStore {
 
   async store(input: StoreInput): Promise<{ outcome: StoreOutcome; cas?: bigint }> {
     const expiry = expiryParams(input.exptime);
+    // A stored value starts its item over: unread, no token, not stale.
+    const bits = input.binaryKey ? ItemBit.binaryKey : 0;
     // set and replace may run again when a connection broke mid-statement; add, cas and
     // append/prepend could then take effect twice, so they only retry what never ran.
     const retry = input.mode === 'set' || input.mode === 'replace' ? 'idempotent' : 'once';
@@ -83,21 +117,25 @@ export class MysqlKvStore implements KvStore {
       return this.db(async (c): Promise<{ outcome: StoreOutcome; cas?: bigint }> => {
         switch (input.mode) {
           case 'set':
-            await c.execute(this.sql.set, [input.key, input.value, input.flags, casText, ...expiry]);
+            await c.execute(this.sql.set, [input.key, input.value, input.flags, casText, bits, ...expiry]);
             return stored(true);
           case 'add': {
-            const [r] = await c.execute(this.sql.add, [input.key, input.value, input.flags, casText, ...expiry]);
+            const [r] = await c.execute(this.sql.add, [input.key, input.value, input.flags, casText, bits, ...expiry]);
             // 1: inserted, 2: replaced an expired row, 0: a live row was left alone
             return stored((r as WriteResult).affectedRows > 0);
           }
           case 'replace': {
-            const [r] = await c.execute(this.sql.replace, [input.value, input.flags, casText, ...expiry, input.key]);
+            const [r] = await c.execute(this.sql.replace, [input.value, input.flags, casText, bits, ...expiry, input.key]);
             return stored((r as WriteResult).affectedRows === 1);
           }
           case 'cas': {
-            const [r] = await c.execute(this.sql.cas, [
-              input.value, input.flags, casText, ...expiry, input.key, input.cas.toString(),
-            ]);
+            const token = input.cas.toString();
+            // With invalidate, a token older than the item's (but not none) stores as stale.
+            const [r] = input.invalidate && input.cas !== 0n
+              ? await c.execute(this.sql.casOrStale, [
+                input.value, input.flags, token, ...expiry, token, bits, bits | ItemBit.stale, casText, input.key, token,
+              ])
+              : await c.execute(this.sql.cas, [input.value, input.flags, casText, bits, ...expiry, input.key, token]);
             if ((r as WriteResult).affectedRows === 1) return stored(true);
             return { outcome: (await this.exists(c, input.key)) ? 'exists' : 'not_found' };
           }
@@ -138,16 +176,20 @@ export class MysqlKvStore implements KvStore {
       while (order.length < size) order.push(order[order.length - 1]!);
       const params = order.flatMap((i) => {
         const input = inputs[i]!;
-        return [input.key, input.value, input.flags, cas[i]!.toString(), ...expiryParams(input.exptime)];
+        return [input.key, input.value, input.flags, cas[i]!.toString(), input.binaryKey ? ItemBit.binaryKey : 0, ...expiryParams(input.exptime)];
       });
       await this.db((c) => c.execute(this.sql.setMany(size), params));
       return inputs.map((_, i) => ({ outcome: 'stored' as const, cas: cas[i]! }));
     });
   }
 
-  async delete(key: Buffer, cas = 0n): Promise<'deleted' | 'not_found' | 'exists'> {
-    return this.run(cas === 0n ? 'idempotent' : 'once', () => this.db(async (c) => {
-      if (cas === 0n) {
+  async delete(
+    key: Buffer, options: { cas?: bigint; invalidate?: { exptime?: number } } = {},
+  ): Promise<'deleted' | 'not_found' | 'exists'> {
+    const { cas, invalidate } = options;
+    if (invalidate) return this.invalidate(key, cas, invalidate.exptime);
+    return this.run(cas === undefined ? 'idempotent' : 'once', () => this.db(async (c) => {
+      if (cas === undefined) {
         const [r] = await c.execute(this.sql.delete, [key]);
         return (r as WriteResult).affectedRows === 1 ? 'deleted' : 'not_found';
       }
@@ -155,6 +197,22 @@ export class MysqlKvStore implements KvStore {
       if ((r as WriteResult).affectedRows === 1) return 'deleted';
       return (await this.exists(c, key)) ? 'exists' : 'not_found';
     }));
+  }
+
+  /** md I: the item stays, stale, with a fresh CAS and its recache token up for grabs again. */
+  private async invalidate(key: Buffer, cas: bigint | undefined, exptime: number | undefined): Promise<'deleted' | 'not_found' | 'exists'> {
+    await this.settleAccesses(key);
+    return this.run('once', async () => {
+      const fresh = (await this.casAllocator.allocate()).toString();
+      const ttl = [exptime === undefined ? 0 : 1, ...expiryParams(exptime ?? 0)];
+      return this.db(async (c) => {
+        const [r] = cas === undefined
+          ? await c.execute(this.sql.invalidate, [...ttl, fresh, key])
+          : await c.execute(this.sql.invalidateCas, [...ttl, fresh, key, cas.toString()]);
+        if ((r as WriteResult).affectedRows === 1) return 'deleted';
+        return cas !== undefined && (await this.exists(c, key)) ? 'exists' : 'not_found';
+      });
+    });
   }
 
   async touch(key: Buffer, exptime: number): Promise<'touched' | 'not_found'> {
@@ -167,29 +225,88 @@ export class MysqlKvStore implements KvStore {
   }
 
   async arithmetic(input: ArithmeticInput): Promise<ArithmeticResult> {
+    await this.settleAccesses(input.key);
     return this.run('once', async () => {
       const cas = await this.casAllocator.allocate();
       return this.db((c) => transaction(c, async (): Promise<ArithmeticResult> => {
-        const [rows] = await c.execute(this.sql.lockValue, [input.key]);
-        const row = (rows as Array<{ string_value: Buffer; cas_value: string }>)[0];
-        if (row && input.cas && input.cas !== BigInt(row.cas_value)) return { outcome: 'exists' };
+        const row = (await this.lockedRows(c, input.key))[0];
         if (!row) {
           if (!input.initial) return { outcome: 'not_found' };
           const value = input.initial.value;
-          const [r] = await c.execute(this.sql.add, [
-            input.key, Buffer.from(value.toString()), 0, cas.toString(), ...expiryParams(input.initial.exptime),
-          ]);
-          // Another gateway created the counter between our read and our insert: start over
-          // and apply the delta to the counter it made.
-          if ((r as WriteResult).affectedRows === 0) throw new ConcurrentChangeError();
-          return { outcome: 'ok', value, cas, created: true };
+          await this.create(c, input.key, {
+            value: Buffer.from(value.toString()), flags: 0, exptime: input.initial.exptime, bits: 0,
+          }, cas);
+          return { outcome: 'ok', value, cas, created: true, expiry: 0, now: await this.now(c) };
         }
+        // memcached finds an empty value non-numeric before it compares the CAS.
+        if (row.string_value.length > 0 && input.cas && input.cas !== BigInt(row.cas_value)) return { outcome: 'exists' };
         const next = applyDelta(row.string_value, input.incr, input.delta);
         if (!next) return { outcome: 'non_numeric' };
-        await c.execute(this.sql.writeCounter, [next.stored, cas.toString(), input.key]);
-        return { outcome: 'ok', value: next.value, cas };
+        // Digits that fit are written in place (the item keeps its bits, a touch takes);
+        // longer ones make a new item, which starts over and keeps the old exptime.
+        const inPlace = next.stored.length === row.string_value.length;
+        const touch = inPlace && input.touchExptime !== undefined;
+        await c.execute(this.sql.writeCounter, [
+          next.stored, cas.toString(), inPlace ? Number(row.item_state) : 0,
+          touch ? 1 : 0, ...expiryParams(input.touchExptime ?? 0), input.key,
+        ]);
+        return { outcome: 'ok', value: next.value, cas, created: false, expiry: Number(row.expiry), now: Number(row.now) };
       }));
     });
+  }
+
+  async modify<T>(key: Buffer, decide: ItemDecider<T>): Promise<T> {
+    await this.settleAccesses(key);
+    return this.run('once', async () => {
+      const cas = await this.casAllocator.allocate();
+      return this.db((c) => transaction(c, async () => {
+        const row = (await this.lockedRows(c, key))[0];
+        const item = row ? toItem(row) : null;
+        const { result, write } = decide(item, { cas, now: item ? item.now : await this.now(c) });
+        if (write && 'create' in write) {
+          await this.create(c, key, write.create, cas);
+        } else if (write) {
+          const { bits, exptime, newCas, accessed } = write.update;
+          await c.execute(this.sql.writeState, [
+            exptime === undefined ? 0 : 1, ...expiryParams(exptime ?? 0), accessed ? 1 : 0, bits,
+            newCas ? 1 : 0, cas.toString(), key,
+          ]);
+        }
+        return result;
+      }));
+    });
+  }
+
+  /**
+   * Writes the reads of this key still queued as accesses before the item changes in place:
+   * they are written only on the version that was read, and a decision must see them.
+   */
+  private async settleAccesses(key: Buffer): Promise<void> {
+    if (this.accesses.has(key)) await this.accesses.settle();
+  }
+
+  /** The live row for a key, locked until the transaction ends. */
+  private async lockedRows(c: Connection, key: Buffer): Promise<ItemRow[]> {
+    const [rows] = await c.execute(this.sql.lockItem, [key]);
+    return rows as ItemRow[];
+  }
+
+  /**
+   * Creates an item where none is live. Another gateway may create it between our read and
+   * this insert: then the transaction starts over and finds the item that one made.
+   */
+  private async create(
+    c: Connection, key: Buffer, item: { value: Buffer; flags: number; exptime: number; bits: number }, cas: bigint,
+  ): Promise<void> {
+    const [r] = await c.execute(this.sql.add, [
+      key, item.value, item.flags, cas.toString(), item.bits, ...expiryParams(item.exptime),
+    ]);
+    if ((r as WriteResult).affectedRows === 0) throw new ConcurrentChangeError();
+  }
+
+  private async now(c: Connection): Promise<number> {
+    const [rows] = await c.execute('SELECT UNIX_TIMESTAMP() AS now');
+    return Number((rows as Array<{ now: number | string }>)[0]!.now);
   }
 
   async flushAll(delay: number): Promise<void> {
@@ -263,28 +380,42 @@ export class MysqlKvStore implements KvStore {
 
 function buildStatements(t: string, table: string) {
   const expiry = cappedExpirySql(table);
-  const insert = `INSERT INTO ${t} (mkey, string_value, flags, cas_value, expiry) VALUES (?, ?, ?, CAST(? AS UNSIGNED), ${expiry})`;
-  // In ON DUPLICATE KEY UPDATE, assignments run left to right and later ones see earlier
-  // results, so expiry, which the condition reads, is assigned last.
+  const now = 'UNIX_TIMESTAMP()';
+  const insert = `INSERT INTO ${t} (mkey, string_value, flags, cas_value, item_state, accessed_at, expiry) VALUES (?, ?, ?, CAST(? AS UNSIGNED), ?, ${now}, ${expiry})`;
+  // In ON DUPLICATE KEY UPDATE and in UPDATE, assignments run left to right and later ones
+  // see earlier results, so a column a condition reads is assigned after that condition.
   const ifExpired = (column: string) => `${column} = IF(${EXPIRED_SQL}, VALUES(${column}), ${column})`;
-  const upsert = 'ON DUPLICATE KEY UPDATE string_value = VALUES(string_value), flags = VALUES(flags), cas_value = VALUES(cas_value), expiry = VALUES(expiry)';
-  const row = `(?, ?, ?, CAST(? AS UNSIGNED), ${expiry})`;
+  const written = `item_state = ?, accessed_at = ${now}`;
+  // A read: the first marks the item fetched, the second also records the access time.
+  const fetched = ItemBit.fetched;
+  const bump = `accessed_at = IF(item_state & ${fetched}, ${now}, accessed_at), item_state = item_state | IF(item_state & ${fetched}, ${ItemBit.active}, ${fetched})`;
+  const invalidate = `expiry = IF(?, ${expiry}, expiry), item_state = (item_state | ${ItemBit.stale}) & ~${ItemBit.tokenSent}, cas_value = CAST(? AS UNSIGNED)`;
+  const upsert = 'ON DUPLICATE KEY UPDATE string_value = VALUES(string_value), flags = VALUES(flags), cas_value = VALUES(cas_value), item_state = VALUES(item_state), accessed_at = VALUES(accessed_at), expiry = VALUES(expiry)';
+  const row = `(?, ?, ?, CAST(? AS UNSIGNED), ?, ${now}, ${expiry})`;
   return {
     set: `${insert} ${upsert}`,
-    setMany: (n: number) => `INSERT INTO ${t} (mkey, string_value, flags, cas_value, expiry) VALUES ${new Array(n).fill(row).join(', ')} ${upsert}`,
-    add: `${insert} ON DUPLICATE KEY UPDATE ${['string_value', 'flags', 'cas_value', 'expiry'].map(ifExpired).join(', ')}`,
-    replace: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL}`,
-    cas: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
-    append: `UPDATE ${t} SET string_value = CONCAT(string_value, ?), cas_value = CAST(? AS UNSIGNED) WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ? AND CAST(? AS UNSIGNED) IN (0, cas_value)`,
-    prepend: `UPDATE ${t} SET string_value = CONCAT(?, string_value), cas_value = CAST(? AS UNSIGNED) WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ? AND CAST(? AS UNSIGNED) IN (0, cas_value)`,
+    setMany: (n: number) => `INSERT INTO ${t} (mkey, string_value, flags, cas_value, item_state, accessed_at, expiry) VALUES ${new Array(n).fill(row).join(', ')} ${upsert}`,
+    add: `${insert} ON DUPLICATE KEY UPDATE ${['string_value', 'flags', 'cas_value', 'item_state', 'accessed_at', 'expiry'].map(ifExpired).join(', ')}`,
+    replace: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), ${written}, expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL}`,
+    cas: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), ${written}, expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
+    /** ms I: a matching CAS stores as usual; an older one keeps the exptime and the token, and marks stale */
+    casOrStale: `UPDATE ${t} SET string_value = ?, flags = ?, expiry = IF(cas_value = CAST(? AS UNSIGNED), ${expiry}, expiry), item_state = IF(cas_value = CAST(? AS UNSIGNED), ?, ? | (item_state & ${ItemBit.tokenSent})), accessed_at = ${now}, cas_value = CAST(? AS UNSIGNED) WHERE mkey = ? AND ${LIVE_SQL} AND cas_value >= CAST(? AS UNSIGNED)`,
+    append: `UPDATE ${t} SET string_value = CONCAT(string_value, ?), cas_value = CAST(? AS UNSIGNED), item_state = 0, accessed_at = ${now} WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ? AND CAST(? AS UNSIGNED) IN (0, cas_value)`,
+    prepend: `UPDATE ${t} SET string_value = CONCAT(?, string_value), cas_value = CAST(? AS UNSIGNED), item_state = 0, accessed_at = ${now} WHERE mkey = ? AND ${LIVE_SQL} AND LENGTH(string_value) + IF(flags = 0, 0, 4) <= ? AND CAST(? AS UNSIGNED) IN (0, cas_value)`,
     delete: `DELETE FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
     deleteCas: `DELETE FROM ${t} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
-    touch: `UPDATE ${t} SET expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL}`,
+    invalidate: `UPDATE ${t} SET ${invalidate} WHERE mkey = ? AND ${LIVE_SQL}`,
+    invalidateCas: `UPDATE ${t} SET ${invalidate} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,
+    touch: `UPDATE ${t} SET expiry = ${expiry}, ${bump} WHERE mkey = ? AND ${LIVE_SQL}`,
     /** gat: the rows were read and locked in the same transaction */
-    touchMany: (n: number) => `UPDATE ${t} SET expiry = ${expiry} WHERE mkey IN (${placeholders(n)})`,
-    lockValue: `SELECT string_value, cas_value FROM ${t} WHERE mkey = ? AND ${LIVE_SQL} FOR UPDATE`,
-    /** incr/decr: the row was locked by lockValue in the same transaction */
-    writeCounter: `UPDATE ${t} SET string_value = ?, cas_value = CAST(? AS UNSIGNED) WHERE mkey = ?`,
+    touchMany: (n: number) => `UPDATE ${t} SET expiry = ${expiry}, ${bump} WHERE mkey IN (${placeholders(n)})`,
+    /** reads recorded by AccessRecorder; CAS values are unique across keys, so the pairs match exactly */
+    bumpMany: (n: number) => `UPDATE ${t} SET ${bump} WHERE mkey IN (${placeholders(n)}) AND cas_value IN (${new Array(n).fill('CAST(? AS UNSIGNED)').join(', ')}) AND (item_state & ${ItemBit.active}) = 0 AND ${LIVE_SQL}`,
+    lockItem: `SELECT ${COLUMNS} FROM ${t} WHERE mkey = ? AND ${LIVE_SQL} FOR UPDATE`,
+    /** incr/decr: the row was locked by lockItem in the same transaction */
+    writeCounter: `UPDATE ${t} SET string_value = ?, cas_value = CAST(? AS UNSIGNED), ${written}, expiry = IF(?, ${expiry}, expiry) WHERE mkey = ?`,
+    /** a meta read-modify-write: the row was locked by lockItem in the same transaction */
+    writeState: `UPDATE ${t} SET expiry = IF(?, ${expiry}, expiry), accessed_at = IF(?, ${now}, accessed_at), item_state = ?, cas_value = IF(?, CAST(? AS UNSIGNED), cas_value) WHERE mkey = ?`,
     exists: `SELECT 1 FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
     liveCas: `SELECT cas_value FROM ${t} WHERE mkey = ? AND ${LIVE_SQL}`,
   };
@@ -312,9 +443,9 @@ const BATCH_SIZES = [1, 4, 16, 64, 256];
 /** Row counts of merged sets, so only a few statements are ever prepared. */
 const SET_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64];
 
-function keyBatches(keys: Buffer[]): Buffer[][] {
+function keyBatches<T>(keys: T[]): T[][] {
   const largest = BATCH_SIZES[BATCH_SIZES.length - 1]!;
-  const batches: Buffer[][] = [];
+  const batches: T[][] = [];
   for (let i = 0; i < keys.length; i += largest) {
     const batch = keys.slice(i, i + largest);
     const size = BATCH_SIZES.find((n) => n >= batch.length)!;
@@ -334,15 +465,19 @@ function dedupe(keys: Buffer[]): Buffer[] {
   return [...seen.values()];
 }
 
-function toItems(rows: ItemRow[]): Map<string, Item> {
-  const items = new Map<string, Item>();
-  for (const row of rows) {
-    items.set(mapKey(row.mkey), {
-      key: row.mkey,
-      value: row.string_value,
-      flags: Number(row.flags),
-      cas: BigInt(row.cas_value),
-    });
-  }
-  return items;
+function toItem(row: ItemRow): StoredItem {
+  return {
+    key: row.mkey,
+    value: row.string_value,
+    flags: Number(row.flags),
+    cas: BigInt(row.cas_value),
+    expiry: Number(row.expiry),
+    accessedAt: Number(row.accessed_at),
+    bits: Number(row.item_state),
+    now: Number(row.now),
+  };
+}
+
+function toItems(rows: ItemRow[]): Map<string, StoredItem> {
+  return new Map(rows.map((row) => [mapKey(row.mkey), toItem(row)]));
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'winston';
+import { errorCode } from './mysql-errors.js';
 import type { DatabasePool } from './pool.js';
 
 export type Engine = 'innodb' | 'ndb';
@@ -43,11 +44,45 @@ export async function applySchema(
   options: { engine: Engine; table: string; onlyIfMissing: boolean },
   logger: Logger,
 ): Promise<boolean> {
-  if (options.onlyIfMissing && (await missingTables(pool, options.table)).length === 0) return false;
+  if (options.onlyIfMissing && (await missingTables(pool, options.table)).length === 0) {
+    await addMissingItemColumns(pool, options.table, logger);
+    return false;
+  }
   const statements = await schemaStatements(options.engine, options.table);
   await pool.withConnection(async (connection) => {
     for (const statement of statements) await connection.query(statement);
   });
+  // CREATE TABLE IF NOT EXISTS leaves an older item table as it was.
+  await addMissingItemColumns(pool, options.table, logger);
   logger.info('schema applied', { table: options.table, engine: options.engine });
   return true;
+}
+
+/** Item table columns added after the first release, as sql/*.sql defines them. */
+const ADDED_ITEM_COLUMNS: ReadonlyArray<[name: string, definition: string]> = [
+  ['item_state', 'TINYINT UNSIGNED NOT NULL DEFAULT 0'],
+  ['accessed_at', 'INT UNSIGNED NOT NULL DEFAULT 0'],
+];
+
+/**
+ * Upgrades an item table made by an older memgate. Gateways starting together may all try:
+ * the ALTER that loses the race fails with a duplicate column name, meaning it is done.
+ */
+export async function addMissingItemColumns(pool: DatabasePool, table: string, logger: Logger): Promise<void> {
+  await pool.withConnection(async (connection) => {
+    const [rows] = await connection.execute(
+      'SELECT COLUMN_NAME AS name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?',
+      [table],
+    );
+    const present = new Set((rows as Array<{ name: string }>).map((row) => row.name.toLowerCase()));
+    for (const [name, definition] of ADDED_ITEM_COLUMNS) {
+      if (present.has(name)) continue;
+      try {
+        await connection.query(`ALTER TABLE \`${table}\` ADD COLUMN ${name} ${definition}`);
+        logger.info('item table upgraded', { table, column: name });
+      } catch (error) {
+        if (errorCode(error) !== 'ER_DUP_FIELDNAME') throw error;
+      }
+    }
+  });
 }

@@ -181,7 +181,7 @@ describe('e2e: memgate command line', function () {
     const connection = await mysql.createConnection(dbUrl);
     try {
       const [rows] = await connection.query('SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [table]);
-      expect((rows as Array<{ name: string }>).map((r) => r.name).sort()).to.deep.equal(['cas_value', 'expiry', 'flags', 'mkey', 'string_value']);
+      expect((rows as Array<{ name: string }>).map((r) => r.name).sort()).to.deep.equal(['accessed_at', 'cas_value', 'expiry', 'flags', 'item_state', 'mkey', 'string_value']);
     } finally {
       await connection.end();
     }

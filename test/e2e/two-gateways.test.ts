@@ -43,6 +43,16 @@ async function casOf(conn: Conn, key: string): Promise<string> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const ms = (key: string, value: string, flags = '') =>
+  `ms ${key} ${Buffer.byteLength(value, 'latin1')}${flags ? ` ${flags}` : ''}\r\n${value}\r\n`;
+
+/** The flags of a meta reply line (HD/VA/EN/... <flags>), by letter. */
+function flagsOf(reply: string): Map<string, string> {
+  const line = reply.slice(0, reply.indexOf('\r\n'));
+  const tokens = line.split(' ').slice(line.startsWith('VA ') ? 2 : 1);
+  return new Map(tokens.map((t) => [t[0]!, t.slice(1)]));
+}
+
 describe('e2e: two gateways sharing one table', function () {
   this.timeout(60_000);
   let a: RunningGateway;
@@ -237,6 +247,116 @@ describe('e2e: two gateways sharing one table', function () {
       const future = Math.floor(Date.now() / 1000) + 3600;
       expect(await cb.request(setCommand('set', 'future', 'later', future))).to.equal('STORED\r\n');
       expect(await ca.request('get future\r\n')).to.equal('VALUE future 0 5\r\nlater\r\nEND\r\n');
+    });
+  });
+
+  // The meta protocol's guarantees, which memcached gets from locking an item in memory, hold
+  // when the racers reach the database through different gateways.
+  describe('meta protocol', () => {
+    /** n connections, alternating between the gateways */
+    const clients = (n: number) => Promise.all(Array.from({ length: n }, (_, i) => open(i % 2 === 0 ? a : b)));
+
+    it('ms with C: of 10 clients sending the CAS they all read, exactly one stores (20 rounds)', async () => {
+      const racers = await clients(10);
+      const key = 'ms-cas-race';
+      expect(await ca.request(ms(key, 'round-0'))).to.equal('HD\r\n');
+      for (let round = 1; round <= 20; round++) {
+        const cas = flagsOf(await cb.request(`mg ${key} c\r\n`)).get('c')!;
+        racers.forEach((conn, i) => conn.send(ms(key, `r${round}-c${i}`, `C${cas} c`)));
+        const replies = await Promise.all(racers.map((conn) => conn.reply()));
+        const winners = replies.flatMap((reply, i) => (reply.startsWith('HD ') ? [i] : []));
+        expect(winners, `round ${round}: ${JSON.stringify(replies)}`).to.have.length(1);
+        expect(replies.filter((reply) => reply === 'EX c0\r\n'), `round ${round}`).to.have.length(9);
+        const newCas = flagsOf(replies[winners[0]!]!).get('c')!;
+        for (const conn of [ca, cb]) {
+          expect(await conn.request(`mg ${key} v c\r\n`)).to.equal(`VA ${`r${round}-c${winners[0]}`.length} c${newCas}\r\nr${round}-c${winners[0]}\r\n`);
+        }
+      }
+    });
+
+    it('ma: 20 clients x 200 pipelined ma N0 v on a missing key: one creates it, every increment counts once', async () => {
+      const racers = await clients(20);
+      const perClient = 200;
+      const window = 50;
+      const key = 'ma-race';
+      const seen = await Promise.all(racers.map(async (conn) => {
+        const values: number[] = [];
+        for (let sent = 0; sent < perClient; sent += window) {
+          conn.send(`ma ${key} N0 v\r\n`.repeat(window));
+          for (let j = 0; j < window; j++) {
+            const reply = await conn.reply(15_000);
+            const m = /^VA \d+\r\n(\d+)\r\n$/.exec(reply);
+            expect(m, `reply ${JSON.stringify(reply)}`).to.not.equal(null);
+            values.push(Number(m![1]));
+          }
+        }
+        return values;
+      }));
+      const total = racers.length * perClient;
+      const all = seen.flat().sort((x, y) => x - y);
+      // the creating ma answers the initial value 0 without adding; the others count 1..total-1
+      expect(all).to.deep.equal(Array.from({ length: total }, (_, i) => i));
+      for (const values of seen) {
+        for (let j = 1; j < values.length; j++) expect(values[j]!).to.be.greaterThan(values[j - 1]!);
+      }
+      for (const conn of [ca, cb]) expect(await conn.request(`mg ${key} v\r\n`)).to.equal(`VA 4\r\n${total - 1}\r\n`);
+    });
+
+    it('mg N: of 10 clients reading a missing key at once, exactly one wins; all see one item (10 rounds)', async () => {
+      const racers = await clients(10);
+      for (let round = 0; round < 10; round++) {
+        const key = `vivify-${round}`;
+        // rounds 5..9 race over a row that is still in the table but expired
+        if (round >= 5) expect(await ca.request(ms(key, 'expired', 'T-1'))).to.equal('HD\r\n');
+        racers.forEach((conn) => conn.send(`mg ${key} N30 s c v\r\n`));
+        const replies = await Promise.all(racers.map((conn) => conn.reply()));
+        const flags = replies.map(flagsOf);
+        expect(flags.filter((f) => f.has('W')), `round ${round}: ${JSON.stringify(replies)}`).to.have.length(1);
+        expect(flags.filter((f) => f.has('Z')), `round ${round}`).to.have.length(9);
+        expect(new Set(flags.map((f) => f.get('c'))).size, `round ${round}: one item`).to.equal(1);
+        for (const reply of replies) expect(reply).to.match(/^VA 0 s0 c\d+ [WZ]\r\n\r\n$/);
+      }
+    });
+
+    it('mg R and a stale item: exactly one of 10 clients gets the recache token', async () => {
+      const racers = await clients(10);
+      expect(await ca.request(ms('recache', 'old', 'T10'))).to.equal('HD\r\n');
+      racers.forEach((conn) => conn.send(`mg recache R30 v\r\n`));
+      let flags = (await Promise.all(racers.map((conn) => conn.reply()))).map(flagsOf);
+      expect(flags.filter((f) => f.has('W'))).to.have.length(1);
+      expect(flags.filter((f) => f.has('Z'))).to.have.length(9);
+
+      expect(await ca.request(ms('stale', 'old'))).to.equal('HD\r\n');
+      expect(await cb.request('md stale I\r\n')).to.equal('HD\r\n');
+      racers.forEach((conn) => conn.send(`mg stale v\r\n`));
+      flags = (await Promise.all(racers.map((conn) => conn.reply()))).map(flagsOf);
+      expect(flags.every((f) => f.has('X')), 'every reader sees it stale').to.equal(true);
+      expect(flags.filter((f) => f.has('W'))).to.have.length(1);
+      expect(flags.filter((f) => f.has('Z'))).to.have.length(9);
+      // the winner's set clears the stale mark for everyone
+      const cas = flagsOf(await cb.request('mg stale c\r\n')).get('c')!;
+      expect(await ca.request(ms('stale', 'new', `C${cas}`))).to.equal('HD\r\n');
+      expect(await cb.request('mg stale v\r\n')).to.equal('VA 3\r\nnew\r\n');
+    });
+
+    it('what one gateway records about an item (base64 key, stale, token, hits) the other reports', async () => {
+      const key = Buffer.from([0x00, 0x20, 0x0d, 0x0a, 0xff]).toString('base64');
+      expect(await ca.request(ms(key, 'bin', 'b k'))).to.equal(`HD k${key} b\r\n`);
+      expect(await cb.request(`mg ${key} b k v\r\n`)).to.equal(`VA 3 k${key} b\r\nbin\r\n`);
+      expect(await cb.request(`me ${key} b\r\n`)).to.match(new RegExp(`^ME ${key.replace(/[+/]/g, '\\$&')} exp=-1 la=\\d+ cas=\\d+ fetch=yes `));
+
+      expect(await ca.request(ms('hit-marks', 'x'))).to.equal('HD\r\n');
+      expect(await ca.request('mg hit-marks h\r\n')).to.equal('HD h0\r\n');
+      expect(await cb.request('mg hit-marks h\r\n')).to.equal('HD h1\r\n');
+      // a plain get is recorded shortly after it is answered
+      expect(await ca.request(ms('hit-marks', 'y'))).to.equal('HD\r\n');
+      expect(await ca.request('get hit-marks\r\n')).to.equal('VALUE hit-marks 0 1\r\ny\r\nEND\r\n');
+      await sleep(200);
+      expect(await cb.request('mg hit-marks h\r\n')).to.equal('HD h1\r\n');
+
+      expect(await ca.request('md hit-marks I T30\r\n')).to.equal('HD\r\n');
+      expect(await cb.request('mg hit-marks t v\r\n')).to.match(/^VA 1 t(30|29) X W\r\ny\r\n$/);
+      expect(await ca.request('mg hit-marks v\r\n')).to.equal('VA 1 Z X\r\ny\r\n');
     });
   });
 });

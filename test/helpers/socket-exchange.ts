@@ -271,17 +271,52 @@ export async function exchangeOnce(
 }
 
 const VALUE_LINE = /^VALUE ([^ ]+) (\d+) (\d+)(?: (\d+))?\r\n$/;
+/** A meta reply line: a two-letter code, then flags. */
+const META_LINE = /^(HD|VA|EN|NF|NS|EX|ME)( [^\r\n]*)?\r\n$/;
+
+/** Key under which MaskedReply.cas records the last non-zero CAS of a meta reply. */
+export const LAST_META_CAS = '@meta';
 
 export interface MaskedReply {
   masked: Buffer;
-  /** cas uniques seen in VALUE lines, by key (latin1). */
+  /** cas uniques seen in VALUE lines, by key (latin1); the last meta one under LAST_META_CAS. */
   cas: Map<string, string>;
+}
+
+/**
+ * Seconds read off two clocks that tick at different moments may differ by one: a remaining
+ * TTL is compared rounded up to tens, an idle time rounded down to tens.
+ */
+const roughTtl = (n: number): string => (n <= 1 ? String(n) : `~${Math.ceil(n / 10) * 10}`);
+const roughIdle = (n: number): string => `~${Math.floor(n / 10) * 10}`;
+
+/**
+ * Masks a meta reply line: CAS values (c<n>, cas=<n>; zero stays), TTLs (t<n>, exp=<n>) and
+ * idle times (l<n>, la=<n>). Returns the masked line and the CAS it carried, if any.
+ */
+function maskMetaLine(line: string): { line: string; cas?: string } {
+  let cas: string | undefined;
+  const tokens = line.slice(0, -2).split(' ').map((token, i) => {
+    if (i === 0) return token;
+    let m = /^c([1-9]\d*)$/.exec(token) ?? /^cas=([1-9]\d*)$/.exec(token);
+    if (m) {
+      cas = m[1]!;
+      return token.startsWith('cas=') ? 'cas=<cas>' : 'c<cas>';
+    }
+    if ((m = /^t(\d+)$/.exec(token))) return `t${roughTtl(Number(m[1]))}`;
+    if ((m = /^exp=-(\d+)$/.exec(token))) return `exp=-${roughTtl(Number(m[1]))}`;
+    if ((m = /^l(\d+)$/.exec(token))) return `l${roughIdle(Number(m[1]))}`;
+    if ((m = /^la=(\d+)$/.exec(token))) return `la=${roughIdle(Number(m[1]))}`;
+    return token;
+  });
+  return { line: `${tokens.join(' ')}\r\n`, cas };
 }
 
 /**
  * Masks what legitimately differs between memcached and memgate in a text
  * protocol reply: the cas unique of `VALUE <key> <flags> <bytes> <cas>` lines
- * becomes `<cas>`, and `VERSION <anything>` lines become `VERSION <version>`.
+ * becomes `<cas>`, `VERSION <anything>` lines become `VERSION <version>`, and
+ * meta replies get their CAS values and clock readings masked (maskMetaLine).
  * Walks the reply line by line; VALUE headers are followed by their data block,
  * which is copied verbatim (it may contain anything, including lines that
  * look like protocol lines).
@@ -309,6 +344,20 @@ export function maskTextReply(buf: Buffer): MaskedReply {
       const end = Math.min(buf.length, nl + 1 + Number(bytes) + 2);
       parts.push(buf.subarray(nl + 1, end));
       i = end;
+      continue;
+    }
+    const meta = META_LINE.exec(line);
+    if (meta) {
+      const masked = maskMetaLine(line);
+      if (masked.cas) cas.set(LAST_META_CAS, masked.cas);
+      parts.push(Buffer.from(masked.line, 'latin1'));
+      i = nl + 1;
+      if (meta[1] === 'VA') {
+        // VA <bytes> <flags>*: the data block follows, copied verbatim.
+        const end = Math.min(buf.length, i + Number(line.split(' ')[1]) + 2);
+        parts.push(buf.subarray(i, end));
+        i = end;
+      }
       continue;
     }
     if (line.startsWith('VERSION ')) {

@@ -1,6 +1,9 @@
 import net from 'node:net';
 
-/** A raw text-protocol connection that reads whole replies (VALUE blocks and STAT lists up to END). */
+/**
+ * A raw text-protocol connection that reads whole replies (VALUE blocks and STAT lists up to
+ * END, a meta VA line with its data block, any other line alone).
+ */
 export class TextConnection {
   private buf: Buffer = Buffer.alloc(0);
   private wake: (() => void) | null = null;
@@ -98,6 +101,8 @@ export class TextConnection {
         continue;
       }
       if (line.startsWith('STAT ')) continue;
+      const meta = /^VA (\d+)/.exec(line);
+      if (meta) out += (await this.bytes(Number(meta[1]) + 2, deadline)).toString('latin1');
       return out;
     }
   }

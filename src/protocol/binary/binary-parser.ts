@@ -185,7 +185,7 @@ export class BinaryParser {
         return request({ kind: 'get', keys: [key], withCas: true, touchExptime: extras.readUInt32BE(0) });
       case Opcode.DELETE:
         if (keyLength === 0 || extrasLength !== 0 || bodyLength !== keyLength) return invalid();
-        return request({ kind: 'delete', key, cas: h.cas, noreply: frame.quiet });
+        return request({ kind: 'delete', key, cas: h.cas === 0n ? undefined : h.cas, noreply: frame.quiet });
       case Opcode.INCREMENT:
       case Opcode.DECREMENT: {
         if (keyLength === 0 || extrasLength !== 20 || bodyLength !== keyLength + 20) return invalid();

@@ -1,7 +1,9 @@
 import { KEY_MAX_LENGTH, MAX_LINE_WITHOUT_NEWLINE, MAX_MULTIGET_LINE, itemTotalSize } from '../limits.js';
+import type { MetaFrame } from '../meta/meta-frame.js';
+import { parseMetaCommand, type MetaParse } from '../meta/meta-parser.js';
 import { parseI32, parseU32, parseU64 } from '../numbers.js';
 import type { ParseEvent, ParseSink } from '../parse-events.js';
-import type { StoreMode } from '../request.js';
+import type { StoreMode, StoreRequest } from '../request.js';
 import { tokenize, tokenText, type Token } from './tokenize.js';
 
 export interface TextParserOptions {
@@ -9,13 +11,11 @@ export interface TextParserOptions {
   itemSizeMax: number;
 }
 
+/** A storage command (text or ms) whose data block is still arriving. */
 interface PendingStore {
-  mode: StoreMode;
-  key: Buffer;
-  flags: number;
-  exptime: number;
-  cas: bigint;
-  noreply: boolean;
+  request: Omit<StoreRequest, 'value'>;
+  /** set for ms, which answers a bad data chunk even when quiet */
+  meta?: MetaFrame;
   /** value bytes plus the trailing \r\n */
   needed: number;
 }
@@ -131,16 +131,10 @@ export class TextParser {
     this.store = null;
     if (!terminated) {
       // No resync: memcached parses whatever follows the block as the next command line.
-      if (!store.noreply) emit({ type: 'reply', line: 'CLIENT_ERROR bad data chunk' });
+      if (!store.request.noreply || store.meta) emit({ type: 'reply', line: 'CLIENT_ERROR bad data chunk' });
       return;
     }
-    emit({
-      type: 'request',
-      request: {
-        kind: 'store', mode: store.mode, key: store.key, flags: store.flags,
-        exptime: store.exptime, value, cas: store.cas, noreply: store.noreply,
-      },
-    });
+    emit({ type: 'request', request: { ...store.request, value }, meta: store.meta });
   }
 
   private processLine(line: Buffer, emit: ParseSink): void {
@@ -159,14 +153,9 @@ export class TextParser {
       return ok;
     };
 
+    // Meta commands are all two letters long and share this framing.
     if (command.length === 2 && command[0] === 'm') {
-      // Meta commands share this framing; until they are implemented only mn is answered,
-      // and the value of an ms is swallowed so that it is never run as a command.
-      if (command === 'ms' && tokens.length >= 3) {
-        const length = parseI32(line, tokens[2]!.start, tokens[2]!.end);
-        if (length !== null && length >= 0) this.swallowBytes = length + 2;
-      }
-      return reply(command === 'mn' ? 'MN' : 'ERROR');
+      return this.processMeta(parseMetaCommand(line, tokens, command[1]!, this.options.itemSizeMax), emit);
     }
 
     switch (command) {
@@ -228,6 +217,23 @@ export class TextParser {
         }
         return reply('ERROR');
       }
+    }
+  }
+
+  private processMeta(parsed: MetaParse, emit: ParseSink): void {
+    switch (parsed.type) {
+      case 'reply':
+        return emit({ type: 'reply', line: parsed.line });
+      case 'request':
+        return emit({ type: 'request', request: parsed.request, meta: parsed.frame });
+      case 'store':
+        this.store = { request: parsed.request, meta: parsed.frame, needed: parsed.needed };
+        return;
+      case 'swallow':
+        // The data block still arrives; memcached answers once it has skipped it.
+        this.swallowBytes = parsed.bytes;
+        this.afterSwallow = parsed.then;
+        return;
     }
   }
 
@@ -302,7 +308,7 @@ export class TextParser {
       this.afterSwallow = { type: 'request', request: { kind: 'tooLarge', mode, key, noreply } };
       return;
     }
-    this.store = { mode, key, flags, exptime, cas, noreply, needed };
+    this.store = { request: { kind: 'store', mode, key, flags, exptime, cas, noreply }, needed };
   }
 
   // incr|decr <key> <value> [noreply]\r\n

@@ -17,6 +17,8 @@
  * - Cases that depend on the clock are marked `timing` and kept at the end.
  */
 
+import { LAST_META_CAS } from '../../helpers/socket-exchange.js';
+
 export type Payload = string | Buffer;
 
 export interface StepContext {
@@ -1036,6 +1038,551 @@ def('long get line vs long other lines', (k) => {
     `incr ${'k'.repeat(3000)} 1\r\n`,
   ];
 });
+
+// ───────────────────────────── meta protocol ─────────────────────────────
+// mg ms md ma mn me: every flag of memcached 1.6.18, including its errors. Replies carry CAS
+// values and clock readings, masked by maskTextReply; `ctx.cas(LAST_META_CAS)` is the last
+// CAS a meta reply returned on that server.
+
+/** `ms <key> <len> <flags>\r\n<value>\r\n` */
+function ms(key: string, value: string, flags = ''): string {
+  return `ms ${key} ${Buffer.byteLength(value, 'latin1')}${flags ? ` ${flags}` : ''}\r\n${value}\r\n`;
+}
+
+const b64 = (text: string): string => Buffer.from(text, 'latin1').toString('base64');
+const lastCas = (ctx: StepContext): string => ctx.cas(LAST_META_CAS);
+
+def('mn, unknown meta verbs, and meta lines without a key', (k) => [
+  `mn\r\n`,
+  `mn with some tokens\r\n`,
+  `mx ${k('a')}\r\n`,
+  `mz\r\n`,
+  `m\r\n`,
+  `mgg ${k('a')}\r\n`,
+  `mg\r\n`,
+  `ms\r\n`,
+  `md\r\n`,
+  `ma\r\n`,
+  `me\r\n`,
+  `mg  \r\n`,
+]);
+
+def('mg: hits, misses and every returned flag in request order', (k) => [
+  `mg ${k('a')}\r\n`,
+  `mg ${k('a')} v\r\n`,
+  `mg ${k('a')} s v k Oabc c f t h l\r\n`,
+  set(k('a'), 'hello', 42),
+  `mg ${k('a')}\r\n`,
+  `mg ${k('a')} v\r\n`,
+  `mg ${k('a')} s v f k\r\n`,
+  `mg ${k('a')} k f s Oxyz v c t\r\n`,
+  `mg ${k('a')} O k\r\n`,
+  `mg ${k('a')} P L Lpath/ v\r\n`,
+  set(k('empty'), ''),
+  `mg ${k('empty')} s v f\r\n`,
+  set(k('bin'), 'a\r\nb\0c\r\n', 4294967295),
+  `mg ${k('bin')} v f s\r\n`,
+  `get ${k('a')} ${k('bin')}\r\n`,
+]);
+
+def('mg q: misses are silent, hits and errors are not; mn ends the pipeline', (k) => [
+  set(k('hit'), 'v'),
+  `mg ${k('miss')} v q\r\nmg ${k('hit')} v q\r\nmg ${k('miss')} q k Oop\r\nmg ${k('hit')} q s\r\nmg ${k('hit')} q zz\r\nmn\r\n`,
+  `mg ${k('miss')} q\r\n`,
+]);
+
+def('mg flag errors: duplicates, unknown flags, bad tokens, the last bad token names the error', (k) => [
+  set(k('a'), 'v'),
+  `mg ${k('a')} v v\r\n`,
+  `mg ${k('a')} s t s\r\n`,
+  `mg ${k('a')} m o o o o\r\n`,
+  `mg ${k('a')} x\r\n`,
+  `mg ${k('a')} \xe9\r\n`,
+  `mg ${k('a')} Tabc\r\n`,
+  `mg ${k('a')} T\r\n`,
+  `mg ${k('a')} N12x\r\n`,
+  `mg ${k('a')} R\r\n`,
+  `mg ${k('a')} Tx zz\r\n`,
+  `mg ${k('a')} zz Tx\r\n`,
+  `mg ${k('a')} Tx Tx\r\n`,
+  `mg ${k('a')} Fx v\r\n`,
+  `mg ${k('a')} Tx Fx\r\n`,
+  `mg ${k('a')} Cx\r\n`,
+  `mg ${k('a')} MEE\r\n`,
+  `mg ${k('a')} Jx\r\n`,
+  `mg ${k('a')} Dx\r\n`,
+  `mg ${k('a')} T1 N2 R3 C4 F5 J6 D7 MZ I P L v\r\n`,
+  `mg ${k('missing')} Tabc q\r\n`,
+]);
+
+def('mg opaque tokens: up to 32 bytes echoed, longer ones fail', (k) => [
+  set(k('a'), 'v'),
+  `mg ${k('a')} O${'o'.repeat(31)} v\r\n`,
+  `mg ${k('a')} O${'o'.repeat(32)} v\r\n`,
+  `mg ${k('missing')} O${'o'.repeat(32)}\r\n`,
+  `mg ${k('missing')} O${'o'.repeat(32)} q\r\n`,
+  `mg ${k('missing')} k O${'o'.repeat(31)} q\r\nmn\r\n`,
+]);
+
+def('mg key and token limits', (k) => {
+  const k250 = keyOfLength(k('L'), 250);
+  const k251 = keyOfLength(k('L'), 251);
+  const flags17 = 's v f k c t h l u q P L O1 Ttt'.split(' ').slice(0, 13).join(' ');
+  return [
+    set(k250, 'x'),
+    `mg ${k250} v\r\n`,
+    `mg ${k251} v\r\n`,
+    `mg ${k251}\r\n`,
+    `mg ${k('a')} ${flags17} Lz Pz Oz Oq\r\n`,
+    `mg ${k('a')} ${flags17} P0 L0 Ox I\r\n`,
+    `mg ${k('a')} ${flags17} P0 L0 Ox I N0 R0\r\n`,
+    `mg ${k('a')} ${'a '.repeat(30)}\r\n`,
+    `mg ${k250} s v f k c t h l u P L O1 I C1 F1 J1\r\n`,
+    `mg ${k250} s v f k c t h l u P L O1 I C1 F1 J1 D1\r\n`,
+  ];
+});
+
+def('ms: set, returned flags, client flags, quiet', (k) => [
+  ms(k('a'), 'hello'),
+  `mg ${k('a')} v f s\r\n`,
+  ms(k('a'), 'world', 'F17 k Oxy c'),
+  `mg ${k('a')} v f\r\n`,
+  `get ${k('a')}\r\n`,
+  ms(k('a'), 'quiet', 'q'),
+  ms(k('a'), 'quiet', 'q c k') + `mn\r\n`,
+  `mg ${k('a')} v\r\n`,
+  ms(k('a'), '', 'F4294967296'),
+  `mg ${k('a')} v f\r\n`,
+  ms(k('a'), 'x', 'F-1'),
+  `mg ${k('a')} v f\r\n`,
+  ms(k('a'), 'x', 'F18446744073709551615'),
+  ms(k('a'), 'x', 'F18446744073709551616'),
+  ms(k('a'), 'x', 'F12abc'),
+  ms(k('a'), 'a\r\nb\0c'),
+  `mg ${k('a')} v s\r\n`,
+  ms(k('a'), 'x', 'T0 s t v h l u N1 R1 P L'),
+  set(k('text'), 'from set', 3),
+  `mg ${k('text')} v f\r\n`,
+]);
+
+def('ms modes: add, append, prepend, replace, set, and bad modes', (k) => [
+  ms(k('a'), 'aa', 'T120'),
+  ms(k('a'), 'bb', 'ME'),
+  ms(k('new'), 'bb', 'ME k'),
+  ms(k('new'), 'cc', 'MA'),
+  `mg ${k('new')} v\r\n`,
+  ms(k('new'), 'aa', 'MP c'),
+  `mg ${k('new')} v\r\n`,
+  ms(k('nope'), 'zz', 'MR'),
+  ms(k('nope'), 'zz', 'MA'),
+  ms(k('nope'), 'zz', 'MP'),
+  ms(k('new'), 'xx', 'MR F3'),
+  `mg ${k('new')} v f\r\n`,
+  ms(k('new'), 'yy', 'MS'),
+  ms(k('new'), 'tt', 'MZ'),
+  ms(k('new'), 'tt', 'Ms'),
+  ms(k('new'), 'tt', 'M'),
+  ms(k('new'), 'tt', 'MSS'),
+  ms(k('new'), 'tt', 'MZ O1 q'),
+  `mg ${k('new')} v\r\n`,
+  ms(k('app'), 'keepflags', 'F9'),
+  ms(k('app'), '+', 'MA F1'),
+  `mg ${k('app')} v f\r\n`,
+]);
+
+def('ms with a CAS: mismatch, match, missing item, and the modes that use it', (k) => [
+  ms(k('a'), 'bo'),
+  `mg ${k('a')} c\r\n`,
+  (ctx) => ms(k('a'), 'io', `c C${BigInt(lastCas(ctx)) + 1000n}`),
+  (ctx) => ms(k('a'), 'io', `c C${lastCas(ctx)}`),
+  `mg ${k('a')} v c\r\n`,
+  ms(k('a'), 'zz', 'C0'),
+  ms(k('missing'), 'zz', 'C5'),
+  ms(k('missing'), 'zz', 'C5 MR'),
+  ms(k('missing'), 'zz', 'C5 ME'),
+  `mg ${k('missing')} v\r\n`,
+  ms(k('missing'), 'more', 'C5 MA'),
+  `mg ${k('missing')} c\r\n`,
+  (ctx) => ms(k('missing'), '!', `MA C${BigInt(lastCas(ctx)) + 7n}`),
+  (ctx) => ms(k('missing'), '?', `MP C${lastCas(ctx)} c`),
+  ms(k('missing'), '-', 'MA C0'),
+  `mg ${k('missing')} v\r\n`,
+  ms(k('missing'), 'add', 'C1 ME'),
+  `mg ${k('missing')} c\r\n`,
+  (ctx) => ms(k('missing'), 'rep', `C${lastCas(ctx)} MR`),
+  `mg ${k('missing')} v\r\n`,
+  ms(k('a'), 'x', 'Cabc'),
+  ms(k('a'), 'x', 'C-1'),
+]);
+
+def('ms errors: before the length is known the data is read as commands, after it is skipped', (k) => [
+  `ms ${k('a')}\r\n`,
+  `ms ${k('a')} abc\r\nmn\r\n`,
+  `ms ${k('a')} -1\r\nmn\r\n`,
+  `ms ${k('a')} 2147483646\r\n`,
+  `ms ${keyOfLength(k('L'), 251)} 2\r\nmn\r\n`,
+  `ms ${k('a')} 2 ${'P '.repeat(0)}k c O1 P L F0 T0 MS I s t f v h u l N0 R0 D1\r\nmn\r\n`,
+  `ms ${k('a')} 2 k c O1 P L F0 T0 MS I s t f v h u l N0\r\nok\r\n`,
+  `ms ${k('a')} 2 zz\r\nmn\r\n`,
+  `ms ${k('a')} 2 k k\r\nmn\r\n`,
+  `ms ${k('a')} 2 Tx\r\nmn\r\n`,
+  `ms ${k('a')} 2 Fx q\r\nmn\r\n`,
+  `ms ${k('a')} 2 O${'o'.repeat(32)}\r\nmn\r\n`,
+  `ms ${k('a')} 2 O${'o'.repeat(32)} MZ\r\nmn\r\n`,
+  `ms ${k('a')} 2 q\r\nabcd\r\n`,
+  `ms ${k('a')} 2\r\nabcd\r\n`,
+  `mg ${k('a')} v\r\n`,
+]);
+
+def('ms too large: error even when quiet, old item dropped whatever the mode', (k) => {
+  const big = 'v'.repeat(ITEM_SIZE_MAX);
+  const max = maxValueLength(k('m').length, 0);
+  return [
+    ms(k('set'), 'old'),
+    ms(k('set'), big, 'q'),
+    `mg ${k('set')} v\r\n`,
+    ms(k('add'), 'old'),
+    ms(k('add'), big, 'ME'),
+    `mg ${k('add')} v\r\n`,
+    ms(k('m'), 'v'.repeat(max)),
+    `mg ${k('m')} s\r\n`,
+    ms(k('m'), 'v'.repeat(max + 1), 'k'),
+    `mg ${k('m')} s\r\n`,
+    ms(k('f'), 'w'.repeat(max), 'F1'),
+  ];
+});
+
+def('ms and mg with base64 keys', (k) => {
+  // 44OG44K544OI is "tesuto" in katakana (UTF-8), as in memcached's own tests
+  const tesuto = '44OG44K544OI';
+  const raw = Buffer.from(tesuto, 'base64').toString('latin1');
+  return [
+    ms(tesuto, 'po', 'b k c'),
+    `mg ${tesuto} v\r\n`,
+    `mg ${tesuto} b v k\r\n`,
+    `mg ${tesuto} b q k\r\nmn\r\n`,
+    `get ${raw}\r\n`,
+    set(raw, 'plain'),
+    `mg ${tesuto} b v k\r\n`,
+    ms(b64(k('x')), 'viab64', 'b'),
+    `mg ${k('x')} v k\r\n`,
+    `me ${k('x')}\r\n`,
+    `mg ${b64(k('nothing'))} b k v\r\n`,
+    `mg ${k('x')} b\r\n`,
+    `mg abc b\r\n`,
+    `mg a=== b\r\n`,
+    `mg ==== b\r\n`,
+    `mg YQ== b k\r\n`,
+    `mg YQ=x b k\r\n`,
+    `mg YWJj!!ZGVm b k\r\n`,
+    `mg YQ==YWJj b k\r\n`,
+    `mg ${b64('a b\r\n')} b k v\r\n`,
+    ms(b64('a b\r\n'), 'spaced', 'b'),
+    `mg ${b64('a b\r\n')} b k v\r\n`,
+    `ms !!! 2 b\r\nxx\r\nmn\r\n`,
+    `md ${b64(k('x'))} b k q\r\n`,
+    `mg ${k('x')} v\r\n`,
+    `md abc b\r\n`,
+    `ma ${b64(k('n'))} b N0 J5 v k\r\n`,
+    `ma abc b\r\n`,
+    `mg ${keyOfLength('QUFB', 252)} b\r\n`,
+  ];
+});
+
+def('mg T touches; t before T reports the old TTL, after it the new one', (k) => [
+  ms(k('a'), 'v', 'T100'),
+  `mg ${k('a')} t\r\n`,
+  `mg ${k('a')} s v T300 t\r\n`,
+  `mg ${k('a')} t T30\r\n`,
+  `mg ${k('a')} t\r\n`,
+  `mg ${k('a')} T0 t\r\n`,
+  `mg ${k('a')} t T0\r\n`,
+  `mg ${k('missing')} T30 t\r\n`,
+  `mg ${k('a')} T-1 v\r\n`,
+  `mg ${k('a')} v\r\n`,
+]);
+
+def('mg N vivifies once: the creator wins, later readers see Z', (k) => [
+  `mg ${k('a')} s c v N30 t\r\n`,
+  `mg ${k('a')} s t v N30\r\n`,
+  `mg ${k('a')} s v\r\n`,
+  `mg ${k('a')} h l s\r\n`,
+  ms(k('a'), 'nu', 'C5000 T120'),
+  `mg ${k('b')} t N30 k\r\n`,
+  `mg ${k('c')} s N30 t q\r\n`,
+  `mg ${k('d')} t N0\r\n`,
+  `mg ${k('e')} N30 t T100 h\r\n`,
+  `mg ${k('f')} q k N0 O${'o'.repeat(32)}\r\n`,
+  `mg ${k('f')} v t\r\n`,
+  `mg ${k('g')} N30 O${'o'.repeat(32)} t\r\n`,
+  `mg ${k('g')} t\r\n`,
+  `me ${k('b')}\r\n`,
+]);
+
+def('mg N then ms with the CAS it returned: the recache cycle', (k) => [
+  `mg ${k('a')} s c v N30 t\r\n`,
+  (ctx) => ms(k('a'), 'mu', `C${lastCas(ctx)} T120`),
+  `mg ${k('a')} s k t v N30\r\n`,
+  `mg ${k('a')} s t c v N30 R130\r\n`,
+  `mg ${k('a')} s t v N30 R130\r\n`,
+  (ctx) => ms(k('a'), 'zuuu', `C${lastCas(ctx)} T300`),
+  `mg ${k('a')} s t v N30 R130\r\n`,
+  `mg ${k('a')} s t v R0\r\n`,
+  `mg ${k('a')} s t v R-5\r\n`,
+  ms(k('never'), 'v'),
+  `mg ${k('never')} R30 v\r\n`,
+  ms(k('touched'), 'v', 'T100'),
+  `mg ${k('touched')} T10 R30 t\r\n`,
+  `mg ${k('touched')} T100 R30 t\r\n`,
+  ms(k('touched2'), 'v', 'T100'),
+  `mg ${k('touched2')} R30 T10 t\r\n`,
+]);
+
+def('mg h and u: hits are reported as they were before this read', (k) => [
+  ms(k('a'), 'hit', 'T100'),
+  `mg ${k('a')} s t h\r\n`,
+  `mg ${k('a')} s t h\r\n`,
+  ms(k('nu'), 'hit', 'T100'),
+  `mg ${k('nu')} s t u h\r\n`,
+  `mg ${k('nu')} s t h\r\n`,
+  `mg ${k('nu')} s t u h\r\n`,
+  set(k('g'), 'x'),
+  `get ${k('g')}\r\n`,
+  `mg ${k('g')} h v\r\n`,
+  set(k('g2'), 'x'),
+  `mg ${k('g2')} v\r\n`,
+  `mg ${k('g2')} h l\r\n`,
+  set(k('g3'), 'x'),
+  `mg ${k('g3')} u v\r\n`,
+  `mg ${k('g3')} h\r\n`,
+  set(k('t'), 'x'),
+  `touch ${k('t')} 100\r\n`,
+  `mg ${k('t')} h\r\n`,
+  set(k('gat'), 'x'),
+  `gat 100 ${k('gat')}\r\n`,
+  `mg ${k('gat')} h\r\n`,
+  `mg ${k('gat')} h\r\n`,
+  set(k('gat'), 'y'),
+  `mg ${k('gat')} h\r\n`,
+  `ma ${k('n')} N0 J5\r\n`,
+  `mg ${k('n')} h\r\n`,
+  `mg ${k('viv')} N30 h\r\n`,
+  `mg ${k('viv')} h\r\n`,
+  `mg ${k('viv2')} N30 u h\r\n`,
+  `mg ${k('viv2')} h\r\n`,
+  // a counter changed in place keeps its marks; one that grows starts over
+  set(k('n2'), '10'),
+  `mg ${k('n2')} v\r\n`,
+  `incr ${k('n2')} 1\r\n`,
+  `mg ${k('n2')} h\r\n`,
+  `ma ${k('n2')} D100\r\n`,
+  `mg ${k('n2')} h\r\n`,
+  set(k('inv'), 'x'),
+  `get ${k('inv')}\r\n`,
+  `md ${k('inv')} I\r\n`,
+  `mg ${k('inv')} h v\r\n`,
+]);
+
+def('md: delete, quiet, CAS, returned flags, errors', (k) => [
+  `md ${k('a')}\r\n`,
+  `md ${k('a')} q\r\n`,
+  `md ${k('a')} q k Oo\r\nmn\r\n`,
+  ms(k('a'), 'zo'),
+  `md ${k('a')} k Oxx\r\n`,
+  `mg ${k('a')} v\r\n`,
+  ms(k('a'), 'zo'),
+  `md ${k('a')} q\r\nmn\r\n`,
+  ms(k('a'), 'zo'),
+  `mg ${k('a')} c\r\n`,
+  (ctx) => `md ${k('a')} C${BigInt(lastCas(ctx)) + 10n}\r\n`,
+  `md ${k('a')} C0\r\n`,
+  (ctx) => `md ${k('a')} C${lastCas(ctx)} k q\r\n`,
+  `mg ${k('a')} v\r\n`,
+  `md ${k('a')} C5\r\n`,
+  `md ${k('a')} zz\r\n`,
+  `md ${k('a')} q q\r\n`,
+  `md ${k('a')} Cx\r\n`,
+  `md ${k('a')} Tx q\r\n`,
+  `md ${k('a')} O${'o'.repeat(32)}\r\n`,
+  `md ${k('a')} O${'o'.repeat(32)} q\r\n`,
+  `md ${keyOfLength(k('L'), 251)} q\r\n`,
+  `md ${k('a')} ${'s t v h l u P L k O1 I T1 F1 J1 D1 MS N1 R1'}\r\n`,
+  `md ${k('a')} ${'s t v h l u P L k O1 I T1 F1 J1 D1 MS N1'}\r\n`,
+  set(k('t'), 'x'),
+  `md ${k('t')} T1\r\n`,
+  `mg ${k('t')} v\r\n`,
+]);
+
+def('md I invalidates: the item stays stale, the next reader wins, ms I stores stale', (k) => [
+  set(k('a'), 'moo'),
+  `mg ${k('a')} s v\r\n`,
+  `md ${k('a')} I T30\r\n`,
+  `mg ${k('a')} s t v\r\n`,
+  `mg ${k('a')} s t c v\r\n`,
+  ms(k('a'), 'f', 'T90 C0'),
+  ms(k('a'), 'f', 'I T90 C0'),
+  ms(k('a'), 'f', 'I T90 C1'),
+  `mg ${k('a')} s t c v\r\n`,
+  (ctx) => ms(k('a'), 'g', `T90 C${lastCas(ctx)}`),
+  `mg ${k('a')} s t v\r\n`,
+  `md ${k('a')} I q\r\n`,
+  `mg ${k('a')} s t v\r\n`,
+  `md ${k('a')} I\r\n`,
+  `mg ${k('a')} v\r\n`,
+  `mg ${k('a')} v N30 R30\r\n`,
+  `md ${k('a')} I k\r\n`,
+  `mg ${k('a')} v q\r\n`,
+  `mg ${k('a')} c\r\n`,
+  (ctx) => ms(k('a'), 'h', `I C${lastCas(ctx)}`),
+  `mg ${k('a')} v\r\n`,
+  `mg ${k('a')} c\r\n`,
+  (ctx) => `md ${k('a')} I C${BigInt(lastCas(ctx)) + 1n}\r\n`,
+  (ctx) => `md ${k('a')} I C${lastCas(ctx)}\r\n`,
+  `mg ${k('a')} v u\r\n`,
+  `mg ${k('a')} v\r\n`,
+  `md ${k('missing')} I\r\n`,
+  ms(k('b'), 'x'),
+  `mg ${k('b')} c\r\n`,
+  (ctx) => ms(k('b'), 'y', `I C${lastCas(ctx)}`),
+  `mg ${k('b')} v\r\n`,
+  ms(k('c'), 'x'),
+  ms(k('c'), 'y', 'I C1 MA'),
+  `mg ${k('c')} v\r\n`,
+]);
+
+def('ma: incr, decr, create with N and J, returned flags', (k) => [
+  `ma ${k('a')}\r\n`,
+  `ma ${k('a')} D1\r\n`,
+  `ma ${k('a')} q\r\n`,
+  set(k('a'), '1'),
+  `ma ${k('a')}\r\n`,
+  `mg ${k('a')} v\r\n`,
+  `ma ${k('a')} v\r\n`,
+  `ma ${k('a')} v D10 k Ox\r\n`,
+  `ma ${k('a')} v MD D5\r\n`,
+  `ma ${k('a')} v M- D100\r\n`,
+  `ma ${k('a')} v M+ D18446744073709551615\r\n`,
+  `ma ${k('a')} v MI\r\n`,
+  `ma ${k('a')} v MD\r\n`,
+  `ma ${k('a')} q D1\r\nmn\r\n`,
+  `ma ${k('a')} q D1 v\r\nmn\r\n`,
+  `mg ${k('a')} v\r\n`,
+  `ma ${k('n')} N0\r\n`,
+  `mg ${k('n')} v\r\n`,
+  `ma ${k('n2')} N0 J13 v t\r\n`,
+  `ma ${k('n2')} N0 J13 v t\r\n`,
+  `ma ${k('n2')} N0 J13 v t D30\r\n`,
+  `ma ${k('n2')} N0 J13 v t MD D22\r\n`,
+  `ma ${k('n2')} N0 J13 v t MD D9000\r\n`,
+  `ma ${k('n3')} N0 q\r\nma ${k('n3')} q\r\nmn\r\n`,
+  `mg ${k('n3')} v\r\n`,
+  `ma ${k('n4')} J7\r\n`,
+  `ma ${k('n5')} N30 J18446744073709551615 v t\r\n`,
+  `ma ${k('n5')} v\r\n`,
+  `ma ${k('n6')} t N50 T30 v\r\n`,
+  `ma ${k('n7')} N50 T30 t v\r\n`,
+  `ma ${k('n8')} T30 N50 t v\r\n`,
+  `ma ${k('n9')} N0 c\r\n`,
+  `mg ${k('n9')} c\r\n`,
+  `ma ${k('n10')} N0 J5 F9 v\r\n`,
+  `mg ${k('n10')} f v\r\n`,
+]);
+
+def('ma with a CAS, non-numeric values, and errors', (k) => [
+  `ma ${k('c')} N0 c v\r\n`,
+  `ma ${k('c')} N0 C99999 v\r\n`,
+  (ctx) => `ma ${k('c')} N0 C${lastCas(ctx)} c v\r\n`,
+  `ma ${k('c')} C0 v\r\n`,
+  `ma ${k('missing')} C5\r\n`,
+  set(k('s'), 'abc'),
+  `ma ${k('s')}\r\n`,
+  `ma ${k('s')} q\r\n`,
+  `ma ${k('s')} C1\r\n`,
+  set(k('e'), ''),
+  `ma ${k('e')}\r\n`,
+  `ma ${k('e')} C1\r\n`,
+  set(k('sp'), '  7'),
+  `ma ${k('sp')} v\r\n`,
+  set(k('big'), '18446744073709551615'),
+  `ma ${k('big')} v\r\n`,
+  set(k('over'), '18446744073709551616'),
+  `ma ${k('over')} v\r\n`,
+  `ma ${k('c')} MX\r\n`,
+  `ma ${k('c')} Mxx\r\n`,
+  `ma ${k('c')} zz\r\n`,
+  `ma ${k('c')} v v\r\n`,
+  `ma ${k('c')} Dx\r\n`,
+  `ma ${k('c')} D-1 v\r\n`,
+  `ma ${k('c')} Jx N0\r\n`,
+  `ma ${k('c')} Nx\r\n`,
+  `ma ${k('c')} q Cx\r\n`,
+  `ma ${keyOfLength(k('L'), 251)} q\r\n`,
+  `ma ${k('c')} ${'s t v h l u P L k O1 I T1 F1 J1 D1 MI N1 R1'}\r\n`,
+  `ma ${k('c')} ${'s t v h l u P L k O1 I F1 J1 D1 MI N1 R1'}\r\n`,
+  `ma ${k('c')} O${'o'.repeat(32)} v\r\n`,
+  `mg ${k('c')} v\r\n`,
+  `ma ${k('nf')} O${'o'.repeat(32)}\r\n`,
+  `ma ${k('s')} O${'o'.repeat(32)}\r\n`,
+]);
+
+def('ma T: sets the TTL when the digits fit, t reports it where it stands', (k) => [
+  set(k('a'), '10'),
+  `ma ${k('a')} T100 t\r\n`,
+  `mg ${k('a')} t\r\n`,
+  `ma ${k('a')} t T200 v\r\n`,
+  `mg ${k('a')} t\r\n`,
+  set(k('g'), '9'),
+  `ma ${k('g')} T100 t v\r\n`,
+  `mg ${k('g')} t\r\n`,
+  `ma ${k('g')} T0 t\r\n`,
+  `mg ${k('g')} t\r\n`,
+  set(k('o'), '20'),
+  `ma ${k('o')} T100 O${'o'.repeat(32)}\r\n`,
+  `mg ${k('o')} t v\r\n`,
+  `ma ${k('o')} O${'o'.repeat(32)} T300\r\n`,
+  `mg ${k('o')} t v\r\n`,
+]);
+
+def('me: metadata of an item without counting as an access', (k) => [
+  `me ${k('a')}\r\n`,
+  set(k('a'), 'hi'),
+  `me ${k('a')}\r\n`,
+  `me ${k('a')}\r\n`,
+  `mg ${k('a')} v\r\n`,
+  `me ${k('a')}\r\n`,
+  set(k('f'), 'x'.repeat(100), 7, 100),
+  `me ${k('f')}\r\n`,
+  `me ${k('f')} T0 v whatever\r\n`,
+  set(k('big'), 'x'.repeat(600_000)),
+  `me ${k('big')}\r\n`,
+  set(k('mid'), 'x'.repeat(5000)),
+  `me ${k('mid')}\r\n`,
+  `me ${b64(k('a'))} b\r\n`,
+  `me ${k('a')} b\r\n`,
+  `me ${k('a')} bb\r\n`,
+  `me ${keyOfLength(k('L'), 251)}\r\n`,
+]);
+
+def('meta and text commands on one connection and one item', (k) => [
+  ms(k('a'), 'meta', 'F5'),
+  `get ${k('a')}\r\n`,
+  set(k('a'), 'text', 6),
+  `mg ${k('a')} v f\r\n`,
+  `append ${k('a')} 0 0 1\r\n!\r\n`,
+  `mg ${k('a')} v f s\r\n`,
+  `incr ${k('a')} 1\r\n`,
+  set(k('n'), '5'),
+  `ma ${k('n')} v\r\n`,
+  `incr ${k('n')} 1\r\n`,
+  `mg ${k('n')} v\r\n`,
+  `md ${k('n')}\r\n`,
+  `get ${k('n')}\r\n`,
+]);
+
+def('meta commands sent byte by byte', (k) => [
+  { send: ms(k('a'), 'slow', 'T100 c k') + `mg ${k('a')} v s k\r\nmd ${k('a')} q\r\nmn\r\n`, chunkSize: 1 },
+  { send: `ms ${k('a')} 3 Fx\r\nabc\r\nmn\r\n`, chunkSize: 1 },
+]);
 
 // ───────────────────────────── timing (keep last) ─────────────────────────────
 

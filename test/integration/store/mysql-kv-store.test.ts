@@ -153,11 +153,11 @@ describe('MysqlKvStore (real MariaDB)', function () {
     expect((await b.arithmetic({ key: k('cas-ops'), incr: true, delta: 1n, cas })).outcome).to.equal('exists');
     const incremented = await a.arithmetic({ key: k('cas-ops'), incr: true, delta: 1n, cas: appended.cas! });
     expect(incremented).to.include({ outcome: 'ok', value: 101n });
-    expect(await b.delete(k('cas-ops'), appended.cas!)).to.equal('exists');
+    expect(await b.delete(k('cas-ops'), { cas: appended.cas! })).to.equal('exists');
     expect((await a.get([k('cas-ops')])).get('cas-ops')?.value.toString()).to.equal('101');
     if (incremented.outcome !== 'ok') throw new Error('unreachable');
-    expect(await b.delete(k('cas-ops'), incremented.cas)).to.equal('deleted');
-    expect(await b.delete(k('cas-ops'), incremented.cas)).to.equal('not_found');
+    expect(await b.delete(k('cas-ops'), { cas: incremented.cas })).to.equal('deleted');
+    expect(await b.delete(k('cas-ops'), { cas: incremented.cas })).to.equal('not_found');
   });
 
   it('merges concurrent plain sets and gets: last writer wins per key, own CAS and expiry per row', async () => {

@@ -121,8 +121,12 @@ export const configSchema = {
       format: Boolean, default: true, env: 'MEMGATE_COALESCE_ENABLED', arg: 'coalesce-enabled',
     },
     maxInFlight: {
-      doc: 'Merged reads (and merged writes) running at once; requests arriving meanwhile wait and are merged into the next one.',
+      doc: 'Merged reads running at once; gets arriving meanwhile wait and are merged into the next one.',
       format: 'positive-int', default: 1, env: 'MEMGATE_COALESCE_MAX_IN_FLIGHT', arg: 'coalesce-max-in-flight',
+    },
+    maxWritesInFlight: {
+      doc: 'Merged writes running at once; each is a commit, so several let the database group their flushes.',
+      format: 'positive-int', default: 4, env: 'MEMGATE_COALESCE_MAX_WRITES_IN_FLIGHT', arg: 'coalesce-max-writes-in-flight',
     },
     maxBatchKeys: {
       doc: 'Most keys in one merged read.',

@@ -4,8 +4,10 @@ import type { ArithmeticInput, ArithmeticResult, ItemDecider, KvStore, StoreInpu
 import type { MysqlKvStore } from './mysql-kv-store.js';
 
 export interface CoalescingOptions {
-  /** merged reads (and, separately, merged writes) running at once */
+  /** merged reads running at once */
   maxInFlight: number;
+  /** merged writes running at once (each a commit: several let the database group them) */
+  maxWritesInFlight: number;
   /** most keys in one merged read */
   maxBatchKeys: number;
   /** most value bytes in one merged write; a larger set runs on its own */
@@ -33,7 +35,7 @@ export class CoalescingStore implements KvStore {
     );
     this.reads = { record: reads('record'), none: reads() };
     this.writes = new Batcher((inputs) => inner.setMany(inputs), {
-      maxInFlight: options.maxInFlight,
+      maxInFlight: options.maxWritesInFlight,
       maxWeight: options.maxBatchBytes,
     });
   }

@@ -12,7 +12,7 @@ describe('e2e: coalescing across connections', function () {
   let clients: TextConnection[] = [];
 
   before(async () => {
-    gateway = await startGateway({ config: { coalesce: { enabled: true, maxInFlight: 1 } } });
+    gateway = await startGateway({ config: { coalesce: { enabled: true, maxInFlight: 1, maxWritesInFlight: 1 } } });
     db = await mysql.createConnection(await getTestDatabaseUrl());
     clients = await Promise.all(Array.from({ length: CLIENTS }, () => TextConnection.open(gateway.port)));
   });

@@ -161,7 +161,7 @@ describe('MysqlKvStore (real MariaDB)', function () {
   });
 
   it('merges concurrent plain sets and gets: last writer wins per key, own CAS and expiry per row', async () => {
-    const coalescing = new CoalescingStore(a, { maxInFlight: 1, maxBatchKeys: 256, maxBatchBytes: 1 << 20 });
+    const coalescing = new CoalescingStore(a, { maxInFlight: 1, maxWritesInFlight: 1, maxBatchKeys: 256, maxBatchBytes: 1 << 20 });
     const writes = [
       { key: 'merge-a', value: 'a1', exptime: 0, flags: 1 },
       { key: 'merge-dup', value: 'v1', exptime: 0, flags: 0 },

@@ -49,6 +49,8 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       table: config.db.table,
       itemSizeMax: config.items.sizeMax,
     }, logger);
+    // Released after the server has drained, before the pool: reads served last keep their marks.
+    releasers.push('access marks', () => tableStore.flushAccesses());
     const store = config.coalesce.enabled ? new CoalescingStore(tableStore, config.coalesce) : tableStore;
     const ctx = commandContext(config, store, pool, logger);
     if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });

@@ -59,6 +59,11 @@ export class MysqlKvStore implements KvStore {
     this.accesses = new AccessRecorder((accesses) => this.writeAccesses(accesses), logger);
   }
 
+  /** Writes every access mark still queued; the gateway calls it when it stops. */
+  flushAccesses(): Promise<void> {
+    return this.accesses.settle();
+  }
+
   async get(keys: Buffer[], options: { access?: 'record' | 'report' } = {}): Promise<Map<string, StoredItem>> {
     const unique = dedupe(keys);
     if (unique.length === 0) return new Map();

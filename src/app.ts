@@ -9,7 +9,7 @@ import { Releasers } from './lifecycle/releasers.js';
 import { startServer } from './net/server.js';
 import { ServerStats } from './stats/server-stats.js';
 import { CasAllocator } from './store/cas-allocator.js';
-import { parseDatabaseUrl, redactDatabaseUrl } from './store/db-url.js';
+import { parseDatabaseUrls, redactDatabaseUrl } from './store/db-url.js';
 import { CoalescingStore } from './store/coalescing-store.js';
 import type { KvStore } from './store/kv-store.js';
 import { MysqlKvStore } from './store/mysql-kv-store.js';
@@ -35,12 +35,14 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     const users = config.sasl.passwordFile ? await loadUsers(config.sasl.passwordFile) : null;
     const databaseUrl = await resolveDatabaseUrl(config, logger, releasers);
     const pool = createDatabasePool({
-      endpoint: parseDatabaseUrl(databaseUrl),
+      endpoints: parseDatabaseUrls(databaseUrl),
       size: config.db.poolSize,
       acquireTimeoutMs: config.db.acquireTimeoutMs,
       connectTimeoutMs: config.db.connectTimeoutMs,
       idleTimeoutMs: config.db.idleTimeoutMs,
       statementTimeoutMs: config.db.statementTimeoutMs,
+      reads: config.db.reads as 'writer' | 'spread',
+      wsrepSyncWait: config.db.wsrepSyncWait,
     }, logger);
     releasers.push('database pool', () => pool.close());
     await ensureSchema(pool, config, logger, releasers);
@@ -154,10 +156,11 @@ function commandContext(config: GatewayConfig, store: KvStore, pool: DatabasePoo
         ['db_pool_size', String(config.db.poolSize)],
         ['coalesce_enabled', config.coalesce.enabled ? 'yes' : 'no'],
         ['coalesce_max_in_flight', String(config.coalesce.maxInFlight)],
+        ['db_reads', config.db.reads],
       ],
     },
     async extraStats() {
-      return [['db_up', pool.down ? '0' : '1']];
+      return databaseStats(pool);
     },
     async databaseTime() {
       try {
@@ -170,4 +173,19 @@ function commandContext(config: GatewayConfig, store: KvStore, pool: DatabasePoo
       }
     },
   };
+}
+
+/** Per-node health as memcached-style stats lines (names in README "Running several gateways"). */
+function databaseStats(pool: DatabasePool): Array<[string, string]> {
+  const health = pool.health();
+  const stats: Array<[string, string]> = [
+    ['db_up', pool.down ? '0' : '1'],
+    ['db_nodes', String(health.nodes.length)],
+    ['db_writer', String(health.writer)],
+  ];
+  health.nodes.forEach((node, i) => {
+    stats.push([`db_node_${i}_address`, node.address], [`db_node_${i}_state`, node.up ? 'up' : 'down'], [`db_node_${i}_downs`, String(node.downs)]);
+  });
+  stats.push(['db_failovers', String(health.failovers)], ['db_retries', String(health.retries)], ['db_unknown_outcomes', String(health.unknownOutcomes)]);
+  return stats;
 }

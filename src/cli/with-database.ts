@@ -1,11 +1,11 @@
 import type { Logger } from 'winston';
 import type { GatewayConfig } from '../config/schema.js';
 import { startEmbeddedMariadb } from '../embedded/mariadb.js';
-import { parseDatabaseUrl } from '../store/db-url.js';
+import { parseDatabaseUrls } from '../store/db-url.js';
 import { createDatabasePool, type DatabasePool } from '../store/pool.js';
 
 /**
- * For one-shot commands: a one-connection pool on db.url, or on the embedded MariaDB when
+ * For one-shot commands: a one-connection pool per node of db.url, or on the embedded MariaDB when
  * db.url is empty (shared with a running `memgate serve` on the same data directory).
  * Everything is closed when fn settles.
  */
@@ -25,8 +25,9 @@ export async function withDatabase<T>(
     url = embedded.url;
   }
   const pool = createDatabasePool({
-    endpoint: parseDatabaseUrl(url), size: 1, acquireTimeoutMs: config.db.connectTimeoutMs * 2,
+    endpoints: parseDatabaseUrls(url), size: 1, acquireTimeoutMs: config.db.connectTimeoutMs * 2,
     connectTimeoutMs: config.db.connectTimeoutMs, idleTimeoutMs: 1000, statementTimeoutMs,
+    wsrepSyncWait: config.db.wsrepSyncWait,
   }, logger);
   try {
     return await fn(pool);

@@ -1,5 +1,5 @@
 import convict from 'convict';
-import { parseDatabaseUrl } from '../store/db-url.js';
+import { parseDatabaseUrls } from '../store/db-url.js';
 import { TABLE_NAME_PATTERN } from '../store/schema.js';
 
 convict.addFormat({
@@ -7,7 +7,7 @@ convict.addFormat({
   validate(value: unknown) {
     if (typeof value !== 'string') throw new Error('must be a string');
     // Empty selects the embedded MariaDB that memgate provisions itself.
-    if (value !== '') parseDatabaseUrl(value, 'URL');
+    if (value !== '') parseDatabaseUrls(value, 'URL');
   },
 });
 
@@ -62,8 +62,16 @@ export const configSchema = {
   },
   db: {
     url: {
-      doc: 'mysql://user:password@host:port/database. Empty: memgate provisions and runs its own MariaDB (see embedded).',
+      doc: 'mysql://user:password@host:port/database, or several such URLs separated by commas: the SQL nodes of one cluster (Galera, NDB) in order of preference. Every command goes to the first healthy node; when it fails the next takes over, and writes move back once it is healthy again. Empty: memgate provisions and runs its own MariaDB (see embedded).',
       format: 'db-url', default: '', env: 'MEMGATE_DB_URL', arg: 'db-url', sensitive: true,
+    },
+    reads: {
+      doc: 'Where plain gets go when db.url lists several nodes: writer (the node that takes the writes) or spread (rotate over the healthy nodes; on Galera, db.wsrepSyncWait keeps them from missing recent writes).',
+      format: ['writer', 'spread'], default: 'writer', env: 'MEMGATE_DB_READS', arg: 'db-reads',
+    },
+    wsrepSyncWait: {
+      doc: 'wsrep_sync_wait for sessions on Galera nodes (detected by wsrep_on): 1 makes every read wait until the node has applied the writes the cluster committed before it, so a get never misses a set acknowledged through another node or gateway. 0 leaves the server setting.',
+      format: 'nat', default: 1, env: 'MEMGATE_DB_WSREP_SYNC_WAIT', arg: 'db-wsrep-sync-wait',
     },
     table: { doc: 'Table that holds the items.', format: 'table-name', default: 'kv', env: 'MEMGATE_DB_TABLE', arg: 'table' },
     engine: {

@@ -34,8 +34,27 @@ export function parseDatabaseUrl(url: string, setting = 'db.url'): DatabaseEndpo
   };
 }
 
-/** The URL with the password masked, for logs. */
-export function redactDatabaseUrl(url: string): string {
+/**
+ * Parses db.url: one URL, or several separated by commas, the SQL nodes of one cluster in order
+ * of preference. A bad entry is named by its position.
+ */
+export function parseDatabaseUrls(value: string, setting = 'db.url'): DatabaseEndpoint[] {
+  const urls = splitDatabaseUrls(value);
+  if (urls.length === 0) throw new Error(`${setting}: no URL given; expected mysql://user:password@host:port/database`);
+  return urls.map((url, i) => parseDatabaseUrl(url, urls.length === 1 ? setting : `${setting} (node ${i + 1} of ${urls.length})`));
+}
+
+export function splitDatabaseUrls(value: string): string[] {
+  return value.split(',').map((url) => url.trim()).filter((url) => url !== '');
+}
+
+/** The URL (or comma-separated URLs) with the passwords masked, for logs. */
+export function redactDatabaseUrl(value: string): string {
+  const urls = splitDatabaseUrls(value);
+  return urls.length > 1 ? urls.map(redactOne).join(',') : redactOne(value);
+}
+
+function redactOne(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';

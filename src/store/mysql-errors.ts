@@ -1,10 +1,18 @@
-// The only place that knows MySQL/MariaDB error names: everything else branches on the class.
+// The only place that knows MySQL/MariaDB/Galera/NDB error names: everything else branches on
+// the class.
 
 export type ErrorClass =
-  /** the transaction was rolled back by the server (deadlock, lock wait): safe to run again */
+  /** the server rolled the transaction back (deadlock, certification failure, lock wait, NDB
+   *  temporary error): nothing took effect, any command may run again */
   | 'rolled_back'
-  /** the connection is gone or never came up: the statement may or may not have run */
+  /** the node refused the statement without running it (Galera not ready, read-only): nothing
+   *  took effect, and the node should not get more work until it is healthy again */
+  | 'node_not_ready'
+  /** the connection is gone or never came up: whether the statement ran depends on whether it
+   *  was sent, which only the session knows */
   | 'connection'
+  /** the server reported a failure at commit that may or may not have kept the transaction */
+  | 'unknown_outcome'
   /** a duplicate key on insert */
   | 'duplicate'
   | 'other';
@@ -15,32 +23,59 @@ interface MysqlLikeError {
   fatal?: boolean;
 }
 
-const ROLLED_BACK = new Set([
-  'ER_LOCK_DEADLOCK', // 1213; also Galera certification failures
-  'ER_LOCK_WAIT_TIMEOUT', // 1205
+const ROLLED_BACK = new Map<string, number>([
+  ['ER_LOCK_DEADLOCK', 1213], // InnoDB deadlock; Galera certification failure and brute-force abort
+  ['ER_LOCK_WAIT_TIMEOUT', 1205], // InnoDB lock wait; NDB lock conflicts (it has no deadlock detector)
+  ['ER_GET_TEMPORARY_ERRMSG', 1297], // NDB "Got temporary error N from NDBCLUSTER": the transaction was aborted
 ]);
 
+const NODE_NOT_READY = new Map<string, number>([
+  ['ER_UNKNOWN_COM_ERROR', 1047], // Galera: "WSREP has not yet prepared node for application use"
+  ['ER_OPTION_PREVENTS_STATEMENT', 1290], // --read-only (a replica, or a node being drained)
+  ['ER_READ_ONLY_MODE', 1836],
+]);
+
+const UNKNOWN_OUTCOME = new Map<string, number>([
+  ['ER_ERROR_DURING_COMMIT', 1180],
+]);
+
+/** server errors that end the session: the statement may or may not have run */
+const CONNECTION_ENDED = new Map<string, number>([
+  ['ER_SERVER_SHUTDOWN', 1053],
+  ['ER_CON_COUNT_ERROR', 1040], // too many connections
+  ['ER_CONNECTION_KILLED', 1927], // MariaDB; mysql2 has no name for it, so it arrives as errno only
+  ['ER_HOST_IS_BLOCKED', 1129],
+  ['ER_CLIENT_INTERACTION_TIMEOUT', 4031], // MySQL 8: closed for inactivity
+]);
+
+/** client-side network failures, named by Node or mysql2 */
 const CONNECTION = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
   'ETIMEDOUT',
   'EHOSTUNREACH',
+  'ENETUNREACH',
   'ENOTFOUND',
+  'EAI_AGAIN',
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_SERVER_SHUTDOWN', // 1053
-  'ER_CON_COUNT_ERROR', // 1040 too many connections
-  'ER_CONNECTION_KILLED', // 1927 (MariaDB)
-  'ER_UNKNOWN_COM_ERROR', // 1047: Galera node not ready
-  'ER_HOST_IS_BLOCKED', // 1129
 ]);
+
+function inMap(map: Map<string, number>, e: MysqlLikeError): boolean {
+  if (e.code !== undefined && map.has(e.code)) return true;
+  if (e.errno === undefined) return false;
+  for (const errno of map.values()) if (errno === e.errno) return true;
+  return false;
+}
 
 export function classifyMysqlError(error: unknown): ErrorClass {
   const e = (error ?? {}) as MysqlLikeError;
-  if (e.code && ROLLED_BACK.has(e.code)) return 'rolled_back';
-  if (e.code === 'ER_DUP_ENTRY') return 'duplicate';
-  if ((e.code && CONNECTION.has(e.code)) || e.fatal === true) return 'connection';
+  if (inMap(ROLLED_BACK, e)) return 'rolled_back';
+  if (inMap(NODE_NOT_READY, e)) return 'node_not_ready';
+  if (inMap(UNKNOWN_OUTCOME, e)) return 'unknown_outcome';
+  if (e.code === 'ER_DUP_ENTRY' || e.errno === 1062) return 'duplicate';
+  if ((e.code && CONNECTION.has(e.code)) || inMap(CONNECTION_ENDED, e) || e.fatal === true) return 'connection';
   return 'other';
 }
 

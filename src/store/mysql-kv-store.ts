@@ -10,7 +10,7 @@ import {
   ItemBit, mapKey, type ArithmeticInput, type ArithmeticResult, type ItemDecider, type KvStore, type StoreInput,
   type StoredItem,
 } from './kv-store.js';
-import type { Connection, DatabasePool } from './pool.js';
+import type { Connection, DatabasePool, Intent } from './pool.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 
 interface ItemRow {
@@ -68,7 +68,7 @@ export class MysqlKvStore implements KvStore {
     const unique = dedupe(keys);
     if (unique.length === 0) return new Map();
     if (options.access === 'report') await Promise.all(unique.map((key) => this.settleAccesses(key)));
-    const rows = await this.run('idempotent', () => this.db((c) => this.select(c, unique, '')));
+    const rows = await this.run('idempotent', () => this.db((c) => this.select(c, unique, ''), 'read'));
     if (options.access === 'record') {
       // Only an item's first two reads change it, so reading a hot item records nothing.
       for (const row of rows) {
@@ -374,8 +374,8 @@ export class MysqlKvStore implements KvStore {
     return row ? BigInt(row.cas_value) : null;
   }
 
-  private db<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
-    return this.pool.withConnection(fn);
+  private db<T>(fn: (c: Connection) => Promise<T>, intent: Intent = 'write'): Promise<T> {
+    return this.pool.withConnection(fn, intent);
   }
 
   private run<T>(retry: RetryPolicy, attempt: () => Promise<T>): Promise<T> {

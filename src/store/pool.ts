@@ -1,202 +1,132 @@
-import { createPool as createGenericPool, type Pool } from 'generic-pool';
-import mysql from 'mysql2/promise';
 import type { Logger } from 'winston';
 import type { DatabaseEndpoint } from './db-url.js';
 import { DatabaseUnavailableError } from './errors.js';
-import { classifyMysqlError } from './mysql-errors.js';
+import { NodePool, describe } from './node-pool.js';
+import type { SqlSession } from './sql-session.js';
 
-export type Connection = mysql.Connection;
+export type Connection = SqlSession;
+
+/** 'read': a plain read, which db.reads=spread may send to any healthy node. */
+export type Intent = 'read' | 'write';
+
+export type ReadPolicy = 'writer' | 'spread';
 
 export interface DatabasePoolOptions {
-  endpoint: DatabaseEndpoint;
+  /** the SQL nodes in order of preference */
+  endpoints: DatabaseEndpoint[];
+  /** connections per node */
   size: number;
   acquireTimeoutMs: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   /** a command that gets no answer from the database this long fails with SERVER_ERROR */
   statementTimeoutMs: number;
+  reads?: ReadPolicy;
+  /** wsrep_sync_wait for sessions on Galera nodes; 0 leaves the server's setting */
+  wsrepSyncWait?: number;
+}
+
+export interface NodeHealth {
+  address: string;
+  up: boolean;
+  downs: number;
+}
+
+export interface DatabaseHealth {
+  nodes: NodeHealth[];
+  /** index of the node writes go to, -1 when none is healthy */
+  writer: number;
+  /** times writes moved to another node */
+  failovers: number;
+  /** attempts run again after a failure the retry policy allows */
+  retries: number;
+  /** commands answered SERVER_ERROR because a lost connection left their outcome unknown */
+  unknownOutcomes: number;
 }
 
 export interface DatabasePool {
-  /** Runs fn on a pooled connection; a connection that broke is destroyed, not reused. */
-  withConnection<T>(fn: (connection: Connection) => Promise<T>): Promise<T>;
-  /** true while the last attempt to reach the database failed */
+  /** Runs fn on a session of the node the intent goes to; a broken session is not reused. */
+  withConnection<T>(fn: (connection: Connection) => Promise<T>, intent?: Intent): Promise<T>;
+  /** true while no node is healthy */
   readonly down: boolean;
+  /** counted by the retry policy, reported in stats */
+  readonly counters: { retries: number; unknownOutcomes: number };
+  health(): DatabaseHealth;
   close(): Promise<void>;
 }
 
-const BACKOFF_MIN_MS = 100;
-const BACKOFF_MAX_MS = 2000;
-
 /**
- * A generic-pool of mysql2 connections with a circuit breaker: while the database is down,
- * callers fail at once with DatabaseUnavailableError instead of queueing behind connect
- * attempts, and at most one reconnect attempt runs per backoff period.
+ * The SQL nodes of db.url with one writer at a time: every command goes to the first healthy
+ * node in the configured order, so that on Galera two gateways do not write the same rows
+ * through different nodes (certification conflicts). When it fails the next healthy node takes
+ * over; when an earlier node is healthy again, writes move back to it. With reads=spread, plain
+ * reads rotate over the healthy nodes (Galera's wsrep_sync_wait keeps them from being stale).
  */
 export function createDatabasePool(options: DatabasePoolOptions, logger: Logger): DatabasePool {
-  const broken = new WeakSet<Connection>();
-  let downSince: number | null = null;
-  let retryAt = 0;
-  let backoff = BACKOFF_MIN_MS;
-  let lastError: unknown = null;
-  const waiters = new Set<(error: Error) => void>();
+  if (options.endpoints.length === 0) throw new Error('db.url: no database node configured');
+  const nodes = options.endpoints.map((endpoint, index) => new NodePool({
+    index,
+    endpoint,
+    size: options.size,
+    acquireTimeoutMs: options.acquireTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    statementTimeoutMs: options.statementTimeoutMs,
+    wsrepSyncWait: options.wsrepSyncWait ?? 1,
+  }, logger));
+  const spread = options.reads === 'spread' && nodes.length > 1;
+  let writer = 0;
+  let failovers = 0;
+  let nextReader = 0;
+  const counters = { retries: 0, unknownOutcomes: 0 };
 
-  const markDown = (error: unknown) => {
-    lastError = error;
-    if (downSince === null) {
-      downSince = Date.now();
-      logger.error('database unreachable', { error: describe(error), host: options.endpoint.host, port: options.endpoint.port });
-    } else {
-      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+  const pickWriter = (): NodePool | null => {
+    const index = nodes.findIndex((node) => node.up);
+    if (index < 0) return null;
+    if (index !== writer) {
+      logger.warn('database writer moved', { from: writer, to: index, address: nodes[index]!.address });
+      writer = index;
+      failovers++;
     }
-    retryAt = Date.now() + backoff;
-    const failure = unavailable(error);
-    for (const reject of waiters) reject(failure);
-    waiters.clear();
+    return nodes[index]!;
   };
 
-  const markUp = () => {
-    if (downSince !== null) {
-      logger.warn('database reachable again', { downMs: Date.now() - downSince });
+  const pickReader = (): NodePool | null => {
+    for (let tried = 0; tried < nodes.length; tried++) {
+      const node = nodes[nextReader++ % nodes.length]!;
+      if (node.up) return node;
     }
-    downSince = null;
-    backoff = BACKOFF_MIN_MS;
-  };
-
-  const pool: Pool<Connection> = createGenericPool<Connection>(
-    {
-      create: async () => {
-        const { endpoint } = options;
-        // Requests queued inside generic-pool retry creation at once; pace them while down.
-        const wait = downSince === null ? 0 : retryAt - Date.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        try {
-          const connection = await mysql.createConnection({
-            host: endpoint.host,
-            port: endpoint.port,
-            user: endpoint.user,
-            password: endpoint.password,
-            database: endpoint.database,
-            connectTimeout: options.connectTimeoutMs,
-            // affectedRows must count changed rows: add's upsert tells stored from not
-            // stored by 1-or-2 versus 0, which FOUND_ROWS would blur.
-            flags: ['-FOUND_ROWS'],
-            supportBigNumbers: true,
-            bigNumberStrings: true,
-            dateStrings: true,
-          });
-          connection.on('error', () => broken.add(connection));
-          // NDB only offers READ COMMITTED; use it everywhere so every engine behaves alike.
-          await connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
-          markUp();
-          return connection;
-        } catch (error) {
-          markDown(error);
-          throw error;
-        }
-      },
-      destroy: async (connection) => {
-        connection.destroy();
-      },
-      validate: async (connection) => !broken.has(connection),
-    },
-    {
-      max: options.size,
-      min: 0,
-      testOnBorrow: true,
-      acquireTimeoutMillis: options.acquireTimeoutMs,
-      idleTimeoutMillis: options.idleTimeoutMs,
-      evictionRunIntervalMillis: Math.max(1000, Math.floor(options.idleTimeoutMs / 2)),
-    },
-  );
-
-  const acquire = (): Promise<Connection> => {
-    if (downSince !== null && Date.now() < retryAt) {
-      return Promise.reject(unavailable(lastError));
-    }
-    return new Promise<Connection>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: Error) => {
-        if (settled) return;
-        settled = true;
-        reject(error);
-      };
-      waiters.add(fail);
-      pool.acquire().then(
-        (connection) => {
-          waiters.delete(fail);
-          if (settled) {
-            void pool.release(connection);
-            return;
-          }
-          settled = true;
-          resolve(connection);
-        },
-        (error: unknown) => {
-          waiters.delete(fail);
-          fail(error instanceof DatabaseUnavailableError ? error : unavailable(error ?? lastError));
-        },
-      );
-    });
+    return null;
   };
 
   return {
     get down() {
-      return downSince !== null;
+      return nodes.every((node) => !node.up);
     },
-    async withConnection(fn) {
-      const connection = await acquire();
-      try {
-        const result = await withDeadline(fn(connection), options.statementTimeoutMs, () => {
-          // A database that accepts connections but never answers (frozen, partitioned)
-          // must not hang clients: drop the connection and report the outage.
-          broken.add(connection);
-          connection.destroy();
-          const error = new DatabaseUnavailableError(
-            `database did not answer within ${options.statementTimeoutMs} ms`, { maybeApplied: true });
-          markDown(error);
-          return error;
-        });
-        void pool.release(connection);
-        markUp();
-        return result;
-      } catch (error) {
-        if (classifyMysqlError(error) === 'connection' || broken.has(connection)) {
-          broken.add(connection);
-          void pool.destroy(connection);
-          // The statement was sent, or might have been: its effect is unknown.
-          throw unavailable(error, true);
-        }
-        void pool.release(connection);
-        throw error;
-      }
+    counters,
+    withConnection(fn, intent = 'write') {
+      const node = intent === 'read' && spread ? pickReader() : pickWriter();
+      if (!node) return Promise.reject(allDown(nodes));
+      return node.withSession(fn);
+    },
+    health() {
+      const current = nodes.findIndex((node) => node.up);
+      return {
+        nodes: nodes.map((node) => ({ address: node.address, up: node.up, downs: node.downs })),
+        writer: current,
+        failovers,
+        retries: counters.retries,
+        unknownOutcomes: counters.unknownOutcomes,
+      };
     },
     async close() {
-      await pool.drain();
-      await pool.clear();
+      await Promise.all(nodes.map((node) => node.close()));
     },
   };
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  work.catch(() => undefined); // after a timeout the destroyed connection rejects it; nobody waits
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
-    return code ? `${code}: ${error.message}` : error.message;
-  }
-  return String(error);
-}
-
-function unavailable(error: unknown, maybeApplied = false): DatabaseUnavailableError {
-  if (error instanceof DatabaseUnavailableError) return error;
-  const detail = error ? describe(error) : 'no connection could be acquired in time';
-  return new DatabaseUnavailableError(`database unavailable (${detail})`, { cause: error, maybeApplied });
+function allDown(nodes: NodePool[]): DatabaseUnavailableError {
+  // With one node the message is the same as before clustering: the cause of its outage.
+  const causes = nodes.map((node) => (nodes.length === 1 ? describe(node.error) : `${node.address}: ${describe(node.error)}`));
+  return new DatabaseUnavailableError(`database unavailable (${causes.join('; ')})`, { maybeApplied: false });
 }

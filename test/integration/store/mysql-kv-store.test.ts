@@ -27,7 +27,7 @@ describe('MysqlKvStore (real MariaDB)', function () {
 
   before(async () => {
     const endpoint = parseDatabaseUrl(await getTestDatabaseUrl());
-    const options = { endpoint, size: 8, acquireTimeoutMs: 5000, connectTimeoutMs: 5000, idleTimeoutMs: 10000, statementTimeoutMs: 10000 };
+    const options = { endpoints: [endpoint], size: 8, acquireTimeoutMs: 5000, connectTimeoutMs: 5000, idleTimeoutMs: 10000, statementTimeoutMs: 10000 };
     pools = [createDatabasePool(options, logger), createDatabasePool(options, logger)];
     table = freshTableName('store');
     await applySchema(pools[0]!, { engine: 'innodb', table, onlyIfMissing: false }, logger);

@@ -35,7 +35,7 @@ describe('ExpirySweeper (real MariaDB)', function () {
 
   before(async () => {
     const endpoint = parseDatabaseUrl(await getTestDatabaseUrl());
-    const options = { endpoint, size: 8, acquireTimeoutMs: 5000, connectTimeoutMs: 5000, idleTimeoutMs: 10000, statementTimeoutMs: 10000 };
+    const options = { endpoints: [endpoint], size: 8, acquireTimeoutMs: 5000, connectTimeoutMs: 5000, idleTimeoutMs: 10000, statementTimeoutMs: 10000 };
     pools = [createDatabasePool(options, logger), createDatabasePool(options, logger)];
   });
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { parseDatabaseUrls } from '../../../src/store/db-url.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,29 @@ describe('loadConfig', () => {
     expect(config.db.url).to.equal('mysql://u:p@db:3307/items');
     expect(config.items.sizeMax).to.equal(2 * 1024 * 1024);
     expect(config.flushAll.enabled).to.equal(false);
+  });
+
+  it('takes several database nodes as comma-separated URLs, in order, with the read policy', () => {
+    const config = loadConfig({
+      env: { MEMGATE_DB_READS: 'spread' },
+      argv: ['--db-url', 'mysql://u:p@h1:3306/db, mysql://u:p@h2:3307/db,mysql://u:p@h3/db', '--db-wsrep-sync-wait', '0'],
+    });
+    expect(parseDatabaseUrls(config.db.url).map((e) => `${e.host}:${e.port}`)).to.deep.equal(['h1:3306', 'h2:3307', 'h3:3306']);
+    expect(config.db.reads).to.equal('spread');
+    expect(config.db.wsrepSyncWait).to.equal(0);
+    expect(loadConfig({ env: {} }).db).to.include({ reads: 'writer', wsrepSyncWait: 1 });
+  });
+
+  it('names the bad node of a list, without its password', () => {
+    rejects({ env: {}, argv: ['--db-url', 'mysql://u:p@h1/db,postgres://u:s3cr3t@h2/db'] }, /db\.url.*node 2 of 2/);
+    try {
+      loadConfig({ env: {}, argv: ['--db-url', 'mysql://u:p@h1/db,mysql://u:s3cr3t@h2:3306/'] });
+      expect.fail('should have thrown');
+    } catch (error) {
+      expect((error as Error).message).to.match(/node 2 of 2/);
+      expect((error as Error).message).to.not.include('s3cr3t');
+    }
+    rejects({ env: {}, argv: ['--db-reads', 'random'] }, /db\.reads/);
   });
 
   it('has the expiry sweeper off in serve by default, and takes its settings as flags or environment', () => {

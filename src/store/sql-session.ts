@@ -1,0 +1,158 @@
+import mysql from 'mysql2';
+import type { DatabaseEndpoint } from './db-url.js';
+
+/** What mysql2 answers: rows (or a result header) and field descriptions. */
+export type QueryResult = [unknown, unknown];
+
+export interface SessionOptions {
+  endpoint: DatabaseEndpoint;
+  connectTimeoutMs: number;
+  /** wsrep_sync_wait for sessions on Galera nodes; 0 leaves the server's setting */
+  wsrepSyncWait: number;
+}
+
+/**
+ * One database connection, as the store uses it. It remembers whether a statement that can
+ * change data has been sent since the last reset: when the connection breaks, that tells a
+ * command that certainly did not run (safe to run again anywhere) from one that may have run.
+ * Inside a transaction only COMMIT counts, since the server rolls back a transaction whose
+ * connection is lost before it. Uses mysql2's callback API: the promise wrapper captures a stack
+ * for every statement, which costs more than the statement on a busy gateway.
+ */
+export class SqlSession {
+  private inTransaction = false;
+  private changeSent = false;
+  private closed = false;
+  /** true for a Galera node (wsrep_on), learnt when the session opened */
+  galera = false;
+
+  private constructor(private readonly raw: mysql.Connection) {
+    // Errors with no statement waiting (the server went away while idle) arrive here.
+    raw.on('error', () => {
+      this.closed = true;
+    });
+    raw.on('end', () => {
+      this.closed = true;
+    });
+  }
+
+  static async open(options: SessionOptions): Promise<SqlSession> {
+    const { endpoint } = options;
+    const raw = mysql.createConnection({
+      host: endpoint.host,
+      port: endpoint.port,
+      user: endpoint.user,
+      password: endpoint.password,
+      database: endpoint.database,
+      connectTimeout: options.connectTimeoutMs,
+      // affectedRows must count changed rows: add's upsert tells stored from not stored by
+      // 1-or-2 versus 0, which FOUND_ROWS would blur.
+      flags: ['-FOUND_ROWS'],
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+    });
+    await new Promise<void>((resolve, reject) => {
+      raw.once('connect', () => resolve());
+      raw.once('error', reject);
+    });
+    const session = new SqlSession(raw);
+    try {
+      // NDB only offers READ COMMITTED; use it everywhere so every engine behaves alike.
+      await session.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      const [rows] = await session.query("SHOW VARIABLES LIKE 'wsrep_on'");
+      session.galera = (rows as Array<{ Value: string }>)[0]?.Value === 'ON';
+      // Causal reads: a read waits until this node has applied every write the cluster had
+      // committed when it began, so a get never misses a set acknowledged through another node.
+      if (session.galera && options.wsrepSyncWait > 0) {
+        await session.query(`SET SESSION wsrep_sync_wait = ${Math.floor(options.wsrepSyncWait)}`);
+      }
+      session.reset();
+      return session;
+    } catch (error) {
+      session.destroy();
+      throw error;
+    }
+  }
+
+  /** Whether the connection is known to be unusable. */
+  get broken(): boolean {
+    return this.closed;
+  }
+
+  /** Whether a statement that can change data may have reached the server since reset(). */
+  get mayHaveChanged(): boolean {
+    return this.changeSent;
+  }
+
+  /** Starts a new unit of work: nothing sent yet. */
+  reset(): void {
+    this.changeSent = false;
+    this.inTransaction = false;
+  }
+
+  execute(sql: string, params: readonly unknown[] = []): Promise<QueryResult> {
+    return this.send(true, sql, params);
+  }
+
+  query(sql: string, params: readonly unknown[] = []): Promise<QueryResult> {
+    return this.send(false, sql, params);
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.raw.destroy();
+  }
+
+  private send(prepared: boolean, sql: string, params: readonly unknown[]): Promise<QueryResult> {
+    if (this.closed) return Promise.reject(connectionClosed());
+    this.note(sql);
+    return new Promise<QueryResult>((resolve, reject) => {
+      const done = (error: unknown, result: unknown, fields: unknown) => {
+        if (error) reject(error);
+        else resolve([result, fields]);
+      };
+      // mysql2's typings do not accept a readonly array; it does not modify it.
+      if (prepared) this.raw.execute(sql, params as mysql.ExecuteValues[], done);
+      else this.raw.query(sql, params as unknown[], done);
+    });
+  }
+
+  private note(sql: string): void {
+    const verb = firstWord(sql);
+    switch (verb) {
+      case 'START':
+      case 'BEGIN':
+        this.inTransaction = true;
+        return;
+      case 'COMMIT':
+        this.inTransaction = false;
+        this.changeSent = true;
+        return;
+      case 'ROLLBACK':
+        this.inTransaction = false;
+        return;
+      case 'SELECT':
+      case 'SHOW':
+      case 'SET':
+        return;
+      default:
+        if (!this.inTransaction) this.changeSent = true;
+    }
+  }
+}
+
+function firstWord(sql: string): string {
+  let start = 0;
+  while (start < sql.length && sql.charCodeAt(start) <= 32) start++;
+  let end = start;
+  while (end < sql.length && sql.charCodeAt(end) > 32) end++;
+  return sql.slice(start, end).toUpperCase();
+}
+
+function connectionClosed(): Error {
+  return Object.assign(new Error('the database connection is closed; the statement was not sent'), {
+    code: 'PROTOCOL_CONNECTION_LOST',
+    fatal: true,
+  });
+}

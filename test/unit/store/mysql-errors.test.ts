@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import { classifyMysqlError } from '../../../src/store/mysql-errors.js';
+
+/** An error shaped as mysql2 delivers it: its code name (when mysql2 has one), errno and fatal flag. */
+const serverError = (code: string | undefined, errno: number, fatal = false) =>
+  Object.assign(new Error(`server error ${errno}`), { code, errno, fatal, sqlState: 'HY000' });
+const networkError = (code: string, fatal = true) => Object.assign(new Error(code), { code, fatal });
+
+describe('classifyMysqlError', () => {
+  const cases: Array<[string, unknown, string]> = [
+    ['1213 deadlock / Galera certification failure', serverError('ER_LOCK_DEADLOCK', 1213), 'rolled_back'],
+    ['1205 lock wait timeout (also NDB lock conflicts)', serverError('ER_LOCK_WAIT_TIMEOUT', 1205), 'rolled_back'],
+    ['1297 NDB temporary error', serverError('ER_GET_TEMPORARY_ERRMSG', 1297), 'rolled_back'],
+    ['1047 Galera node not ready', serverError('ER_UNKNOWN_COM_ERROR', 1047), 'node_not_ready'],
+    ['1290 --read-only', serverError('ER_OPTION_PREVENTS_STATEMENT', 1290), 'node_not_ready'],
+    ['1836 read-only mode', serverError('ER_READ_ONLY_MODE', 1836), 'node_not_ready'],
+    ['1180 error during commit', serverError('ER_ERROR_DURING_COMMIT', 1180), 'unknown_outcome'],
+    ['1062 duplicate key', serverError('ER_DUP_ENTRY', 1062), 'duplicate'],
+    ['1053 server shutdown', serverError('ER_SERVER_SHUTDOWN', 1053, true), 'connection'],
+    ['1040 too many connections', serverError('ER_CON_COUNT_ERROR', 1040, true), 'connection'],
+    ['1927 MariaDB connection killed (no mysql2 name)', serverError(undefined, 1927), 'connection'],
+    ['4031 MySQL inactivity disconnect', serverError('ER_CLIENT_INTERACTION_TIMEOUT', 4031), 'connection'],
+    ['connection refused', networkError('ECONNREFUSED'), 'connection'],
+    ['connection reset', networkError('ECONNRESET'), 'connection'],
+    ['connect timeout', networkError('ETIMEDOUT'), 'connection'],
+    ['connection lost mid-statement', networkError('PROTOCOL_CONNECTION_LOST'), 'connection'],
+    ['any fatal mysql2 error', networkError('SOMETHING_NEW'), 'connection'],
+    ['1146 no such table', serverError('ER_NO_SUCH_TABLE', 1146), 'other'],
+    ['1064 syntax error', serverError('ER_PARSE_ERROR', 1064), 'other'],
+    ['a plain Error', new Error('boom'), 'other'],
+    ['undefined', undefined, 'other'],
+  ];
+  for (const [name, error, expected] of cases) {
+    it(`${name} -> ${expected}`, () => {
+      expect(classifyMysqlError(error)).to.equal(expected);
+    });
+  }
+
+  it('classifies by errno when the code name is missing', () => {
+    expect(classifyMysqlError({ errno: 1213 })).to.equal('rolled_back');
+    expect(classifyMysqlError({ errno: 1047 })).to.equal('node_not_ready');
+    expect(classifyMysqlError({ errno: 1180 })).to.equal('unknown_outcome');
+  });
+});

@@ -1,0 +1,204 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import mysql from 'mysql2/promise';
+import { startEmbeddedMariadb, type EmbeddedMariadb } from '../../../src/embedded/mariadb.js';
+import { CasAllocator } from '../../../src/store/cas-allocator.js';
+import { parseDatabaseUrl } from '../../../src/store/db-url.js';
+import { DatabaseUnavailableError } from '../../../src/store/errors.js';
+import { MysqlKvStore } from '../../../src/store/mysql-kv-store.js';
+import { createDatabasePool, type DatabasePool } from '../../../src/store/pool.js';
+import { UNKNOWN_OUTCOME_MESSAGE } from '../../../src/store/retry.js';
+import { applySchema } from '../../../src/store/schema.js';
+import { findFreePort, freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
+
+const k = (s: string) => Buffer.from(s);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Two independent MariaDB servers stand in for two SQL nodes: enough to see where each command
+ * goes, which the rows themselves show. (Replication between nodes is the Galera test's part.)
+ */
+describe('several database nodes: failover, failback and retries (real MariaDB)', function () {
+  this.timeout(90_000);
+  const logger = testLogger();
+  let dir: string;
+  let first: EmbeddedMariadb | undefined;
+  let firstPort: number;
+  let firstUrl: string;
+  let secondUrl: string;
+  const table = freshTableName('failover');
+  let pool: DatabasePool;
+  let store: MysqlKvStore;
+
+  const startFirst = async () => {
+    first = await startEmbeddedMariadb({ dataDir: dir, port: firstPort, database: 'memgate_failover', logger });
+    firstUrl = first.url;
+  };
+  /** Rows of the table on one server, read directly with SQL. */
+  const rowsOn = async (url: string): Promise<Map<string, string>> => {
+    const c = await mysql.createConnection({ uri: url });
+    try {
+      const [rows] = await c.query(`SELECT mkey, string_value FROM \`${table}\``);
+      return new Map((rows as Array<{ mkey: Buffer; string_value: Buffer }>).map((r) => [r.mkey.toString(), r.string_value.toString()]));
+    } finally {
+      await c.end();
+    }
+  };
+  const set = (key: string, value: string) => store.store({ mode: 'set', key: k(key), value: k(value), flags: 0, exptime: 0, cas: 0n });
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'memgate-failover-'));
+    firstPort = await findFreePort();
+    await startFirst();
+    secondUrl = await getTestDatabaseUrl();
+    pool = createDatabasePool({
+      endpoints: [parseDatabaseUrl(firstUrl), parseDatabaseUrl(secondUrl)],
+      size: 4, acquireTimeoutMs: 3000, connectTimeoutMs: 2000, idleTimeoutMs: 10_000, statementTimeoutMs: 10_000,
+    }, logger);
+    // Both nodes get the schema, as `memgate schema` run against each would.
+    for (const url of [firstUrl, secondUrl]) {
+      const single = createDatabasePool({
+        endpoints: [parseDatabaseUrl(url)], size: 1, acquireTimeoutMs: 3000, connectTimeoutMs: 2000, idleTimeoutMs: 1000, statementTimeoutMs: 10_000,
+      }, logger);
+      await applySchema(single, { engine: 'innodb', table, onlyIfMissing: true }, logger);
+      await single.close();
+    }
+    store = new MysqlKvStore(pool, new CasAllocator(pool, 10), { table, itemSizeMax: 1024 * 1024 }, logger);
+  });
+
+  after(async () => {
+    await store?.flushAccesses();
+    await pool?.close();
+    const c = await mysql.createConnection({ uri: secondUrl });
+    await c.query(`DROP TABLE IF EXISTS \`${table}\``);
+    await c.end();
+    await first?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes to the first node while it is healthy, moves to the next when it dies, and back when it returns', async () => {
+    expect((await set('before', 'one')).outcome).to.equal('stored');
+    expect((await rowsOn(firstUrl)).get('before')).to.equal('one');
+    expect((await rowsOn(secondUrl)).has('before')).to.equal(false);
+    expect(pool.health()).to.include({ writer: 0, failovers: 0 });
+
+    await first!.stop();
+    first = undefined;
+    // The first command after the stop finds the node gone and runs again on the next one.
+    expect((await set('during', 'two')).outcome).to.equal('stored');
+    expect((await rowsOn(secondUrl)).get('during')).to.equal('two');
+    const health = pool.health();
+    expect(health.writer).to.equal(1);
+    expect(health.failovers).to.equal(1);
+    expect(health.nodes.map((n) => n.up)).to.deep.equal([false, true]);
+    expect(health.nodes[0]!.downs).to.equal(1);
+    expect((await store.get([k('during')])).get('during')?.value.toString()).to.equal('two');
+
+    await startFirst();
+    // A probe with backoff finds the node healthy again; writes move back to it.
+    await until('the first node to be taken back', () => pool.health().nodes[0]!.up);
+    expect((await set('after', 'three')).outcome).to.equal('stored');
+    expect((await rowsOn(firstUrl)).get('after')).to.equal('three');
+    expect(pool.health()).to.include({ writer: 0, failovers: 2 });
+  });
+
+  it('answers at once, naming each node, while every node is down', async () => {
+    const dead = createDatabasePool({
+      endpoints: [
+        parseDatabaseUrl(`mysql://u:p@127.0.0.1:${await findFreePort()}/x`),
+        parseDatabaseUrl(`mysql://u:p@127.0.0.1:${await findFreePort()}/x`),
+      ],
+      size: 1, acquireTimeoutMs: 2000, connectTimeoutMs: 1000, idleTimeoutMs: 1000, statementTimeoutMs: 5000,
+    }, logger);
+    try {
+      const deadStore = new MysqlKvStore(dead, new CasAllocator(dead, 10), { table, itemSizeMax: 1024 * 1024 }, logger);
+      const error = await deadStore.get([k('x')]).then(() => null, (e: unknown) => e);
+      expect(error).to.be.instanceOf(DatabaseUnavailableError);
+      expect(dead.down).to.equal(true);
+      const started = Date.now();
+      const again = await deadStore.get([k('x')]).then(() => null, (e: unknown) => e);
+      expect(again).to.be.instanceOf(DatabaseUnavailableError);
+      expect(Date.now() - started, 'no connect attempt while every node is marked down').to.be.below(500);
+      expect((again as Error).message).to.match(/127\.0\.0\.1:\d+: .*ECONNREFUSED.*; 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    } finally {
+      await dead.close();
+    }
+  });
+
+  describe('a connection killed while its command waits on a row lock', () => {
+    let holder: mysql.Connection;
+    let killer: mysql.Connection;
+
+    before(async () => {
+      holder = await mysql.createConnection({ uri: firstUrl });
+      killer = await mysql.createConnection({ uri: firstUrl });
+    });
+    after(async () => {
+      await holder?.end();
+      await killer?.end();
+    });
+
+    /** Holds the row's lock, starts the command, kills its connection once it waits, then lets go. */
+    async function killWhileWaiting<T>(key: string, statementStart: string, command: () => Promise<T>): Promise<{ result?: T; error?: unknown }> {
+      await holder.query('START TRANSACTION');
+      await holder.query(`SELECT * FROM \`${table}\` WHERE mkey = ? FOR UPDATE`, [key]);
+      const running = command().then((result) => ({ result }), (error: unknown) => ({ error }));
+      let id: number | undefined;
+      await until('the command to wait on the lock', async () => {
+        const [rows] = await killer.query(
+          "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()", [`${statementStart}%`],
+        );
+        id = (rows as Array<{ ID: number }>)[0]?.ID;
+        return id !== undefined;
+      });
+      await killer.query(`KILL CONNECTION ${id}`);
+      // Let a retry (if any) start before the lock goes, then release it.
+      await sleep(200);
+      await holder.query('ROLLBACK');
+      return running;
+    }
+
+    it('set: its outcome is unknown but running it again is harmless, so it is retried and stored', async () => {
+      await set('k-set', 'old');
+      const retries = pool.counters.retries;
+      const { result, error } = await killWhileWaiting('k-set', `INSERT INTO \`${table}\``, () => set('k-set', 'new'));
+      expect(error).to.equal(undefined);
+      expect(result!.outcome).to.equal('stored');
+      expect(pool.counters.retries).to.be.greaterThan(retries);
+      expect((await rowsOn(firstUrl)).get('k-set')).to.equal('new');
+    });
+
+    it('append: its outcome is unknown and running it again could append twice, so it answers "outcome unknown"', async () => {
+      await set('k-append', 'abc');
+      const unknown = pool.counters.unknownOutcomes;
+      const { error } = await killWhileWaiting('k-append', `UPDATE \`${table}\``, () => store.store({
+        mode: 'append', key: k('k-append'), value: k('def'), flags: 0, exptime: 0, cas: 0n,
+      }));
+      expect(error).to.be.instanceOf(DatabaseUnavailableError);
+      expect((error as Error).message).to.equal(UNKNOWN_OUTCOME_MESSAGE);
+      expect(pool.counters.unknownOutcomes).to.equal(unknown + 1);
+      // Killed while waiting, it never ran: the value shows it was not run a second time either.
+      expect((await rowsOn(firstUrl)).get('k-append')).to.equal('abc');
+    });
+
+    it('incr: killed inside its transaction before COMMIT, it certainly did not run, so it is retried and counts once', async () => {
+      await set('k-incr', '10');
+      const { result, error } = await killWhileWaiting('k-incr', 'SELECT mkey, string_value', () => store.arithmetic({
+        key: k('k-incr'), incr: true, delta: 5n,
+      }));
+      expect(error).to.equal(undefined);
+      expect(result).to.include({ outcome: 'ok', value: 15n });
+      expect((await rowsOn(firstUrl)).get('k-incr')).to.equal('15');
+    });
+  });
+});

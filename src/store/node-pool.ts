@@ -135,7 +135,10 @@ export class NodePool {
     this.closed = true;
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.probeTimer = null;
-    await this.pool.drain();
+    // drain() also waits for acquire requests still queued in generic-pool; while the node is
+    // down those belong to callers that were already failed, and would only hold the close up
+    // until they time out.
+    if (this.up) await this.pool.drain();
     await this.pool.clear();
   }
 
@@ -223,7 +226,7 @@ async function galeraNotReady(session: SqlSession): Promise<string | null> {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -110,6 +110,34 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
     expect((await set('after', 'three')).outcome).to.equal('stored');
     expect((await rowsOn(firstUrl)).get('after')).to.equal('three');
     expect(pool.health()).to.include({ writer: 0, failovers: 2 });
+  });
+
+  it('a frozen writer: a get that gets no answer is run again on the next node, and the node is taken back once it thaws', async () => {
+    const frozenPool = createDatabasePool({
+      endpoints: [parseDatabaseUrl(firstUrl), parseDatabaseUrl(secondUrl)],
+      size: 2, acquireTimeoutMs: 3000, connectTimeoutMs: 1000, idleTimeoutMs: 10_000, statementTimeoutMs: 1000,
+    }, logger);
+    const frozenStore = new MysqlKvStore(frozenPool, new CasAllocator(frozenPool, 10), { table, itemSizeMax: 1024 * 1024 }, logger);
+    const pid = Number((await readFile(path.join(dir, 'mariadbd.pid'), 'utf8')).trim());
+    try {
+      expect((await frozenStore.store({ mode: 'set', key: k('frozen'), value: k('on-first'), flags: 0, exptime: 0, cas: 0n })).outcome).to.equal('stored');
+      process.kill(pid, 'SIGSTOP');
+      // Only the second node has no such row: the answer shows where the retry ran.
+      const started = Date.now();
+      const items = await frozenStore.get([k('frozen')]);
+      expect(items.size, 'answered by the second node').to.equal(0);
+      expect(Date.now() - started).to.be.below(5000);
+      expect(frozenPool.health()).to.include({ writer: 1 });
+      expect(frozenPool.health().nodes[0]).to.include({ up: false, downs: 1 });
+      process.kill(pid, 'SIGCONT');
+      await until('the thawed node to be taken back', () => frozenPool.health().nodes[0]!.up);
+      expect((await frozenStore.get([k('frozen')])).get('frozen')?.value.toString()).to.equal('on-first');
+      expect(frozenPool.health().writer).to.equal(0);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await frozenStore.flushAccesses();
+      await frozenPool.close();
+    }
   });
 
   it('answers at once, naming each node, while every node is down', async () => {

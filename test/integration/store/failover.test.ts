@@ -140,6 +140,30 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
     }
   });
 
+  it('db.reads: gets go to the writer by default, and rotate over the healthy nodes with spread', async () => {
+    // A row on the first node only: whether a get finds it shows which node answered.
+    const c = await mysql.createConnection({ uri: firstUrl });
+    await c.query(`INSERT INTO \`${table}\` (mkey, string_value, flags, cas_value, expiry) VALUES ('only-first', 'x', 0, 1, 0)`);
+    await c.end();
+    const hits = async (reads: 'writer' | 'spread') => {
+      const p = createDatabasePool({
+        endpoints: [parseDatabaseUrl(firstUrl), parseDatabaseUrl(secondUrl)], reads,
+        size: 2, acquireTimeoutMs: 3000, connectTimeoutMs: 1000, idleTimeoutMs: 10_000, statementTimeoutMs: 5000,
+      }, logger);
+      const s = new MysqlKvStore(p, new CasAllocator(p, 10), { table, itemSizeMax: 1024 * 1024 }, logger);
+      try {
+        let found = 0;
+        for (let i = 0; i < 6; i++) found += (await s.get([k('only-first')])).size;
+        return found;
+      } finally {
+        await s.flushAccesses();
+        await p.close();
+      }
+    };
+    expect(await hits('writer')).to.equal(6);
+    expect(await hits('spread')).to.equal(3);
+  });
+
   it('answers at once, naming each node, while every node is down', async () => {
     const dead = createDatabasePool({
       endpoints: [

@@ -1,8 +1,16 @@
--- memgate item table for MySQL NDB Cluster (ENGINE=NDBCLUSTER).
--- Same columns as sql/innodb.sql, so memgate's statements do not change. NDB rows are at most
--- 30,000 bytes: the value lives in a BLOB whose first 4,000 bytes are stored inline, so typical
--- sessions stay in the row while values up to the item size limit still work.
--- memgate applies this file (db.engine = ndb) replacing `kv` with db.table.
+-- memgate item table for MySQL NDB Cluster (ENGINE=NDBCLUSTER), NDB 8.0.30 or later (8.4 LTS).
+-- Same columns as sql/innodb.sql, so memgate's statements do not change. memgate applies this
+-- file with db.engine = ndb (memgate schema --engine ndb), replacing `kv` with db.table.
+-- expiry: absolute unix seconds by the database clock, 0 = never, as in sql/innodb.sql.
+--
+-- An NDB row holds at most 30,000 bytes. The value is a MEDIUMBLOB whose first 4,000 bytes are
+-- kept in the row (BLOB_INLINE_SIZE, 1 to 29,980, NDB 8.0.30+): typical PHP sessions, locks and
+-- counters are read and written in one operation, and longer values, up to items.sizeMax, go on
+-- in parts of 13,948 bytes (MAX_BLOB_PART_SIZE) in NDB's hidden parts table. The row is about
+-- 4,300 bytes at most: the key (250 + 2), the inline value with its blob head, five integers.
+-- A larger inline size keeps larger values in the row and uses more DataMemory per row, so
+-- check ndbinfo.memory_per_fragment before raising it. Every table here is NDBCLUSTER: the
+-- CAS sequence, pending flush_all and sweeper lease must be shared by all SQL nodes.
 CREATE TABLE IF NOT EXISTS `kv` (
   mkey         VARBINARY(250)  NOT NULL,
   string_value MEDIUMBLOB      NOT NULL COMMENT 'NDB_COLUMN=BLOB_INLINE_SIZE=4000,MAX_BLOB_PART_SIZE',
@@ -15,9 +23,12 @@ CREATE TABLE IF NOT EXISTS `kv` (
   -- Last access, unix seconds by the database clock (0 = unknown): set by writes and by an
   -- item's second read, as memcached sets its item time.
   accessed_at  INT UNSIGNED    NOT NULL DEFAULT 0,
-  PRIMARY KEY USING HASH (mkey),
+  -- NDB finds and places every row by the hash of its primary key. Without USING HASH it also
+  -- keeps an ordered index on mkey (about 10 bytes a row), which flush_all walks in batches in
+  -- key order. With the hash index alone, every batch would scan the whole table.
+  PRIMARY KEY (mkey),
   -- The sweeper walks expired rows in (expiry, mkey) order. InnoDB's secondary indexes end
-  -- with the primary key by themselves; an NDB ordered index does not, so mkey is listed.
+  -- with the primary key by themselves, an NDB ordered index does not, so mkey is listed.
   KEY expiry_idx (expiry, mkey)
 ) ENGINE=NDBCLUSTER;
 

@@ -13,20 +13,23 @@ export type ErrorClass =
   | 'connection'
   /** the server reported a failure at commit that may or may not have kept the transaction */
   | 'unknown_outcome'
-  /** a duplicate key on insert */
-  | 'duplicate'
   | 'other';
 
 interface MysqlLikeError {
   code?: string;
   errno?: number;
   fatal?: boolean;
+  message?: string;
 }
 
 const ROLLED_BACK = new Map<string, number>([
   ['ER_LOCK_DEADLOCK', 1213], // InnoDB deadlock; Galera certification failure and brute-force abort
   ['ER_LOCK_WAIT_TIMEOUT', 1205], // InnoDB lock wait; NDB lock conflicts (it has no deadlock detector)
   ['ER_GET_TEMPORARY_ERRMSG', 1297], // NDB "Got temporary error N from NDBCLUSTER": the transaction was aborted
+  // memgate only inserts through upserts and INSERT IGNORE, which InnoDB never fails with a
+  // duplicate; NDB does when two connections create one key at once (both read "no row"), and
+  // then aborts the loser's whole transaction (MySQL bug #32656), so it may run again.
+  ['ER_DUP_ENTRY', 1062],
 ]);
 
 const NODE_NOT_READY = new Map<string, number>([
@@ -69,12 +72,27 @@ function inMap(map: Map<string, number>, e: MysqlLikeError): boolean {
   return false;
 }
 
+/**
+ * NDB reports its own errors inside MySQL's 1296 ("Got error N 'text' from NDBCLUSTER") and
+ * 1030 ("Got error N from storage engine"): the inner number decides.
+ */
+const NDB_NODE_NOT_READY = [4009, 157]; // cluster failure: the SQL node lost the data nodes; no storage engine connection
+const NDB_UNKNOWN_OUTCOME = [4008, 4012]; // no answer from the cluster: the commit may have happened
+
+function ndbError(e: MysqlLikeError): number | null {
+  if (e.errno !== 1296 && e.errno !== 1030) return null;
+  const inner = /\bGot (?:temporary )?error (\d+)/.exec(e.message ?? '');
+  return inner ? Number(inner[1]) : null;
+}
+
 export function classifyMysqlError(error: unknown): ErrorClass {
   const e = (error ?? {}) as MysqlLikeError;
+  const ndb = ndbError(e);
+  if (ndb !== null && NDB_NODE_NOT_READY.includes(ndb)) return 'node_not_ready';
+  if (ndb !== null && NDB_UNKNOWN_OUTCOME.includes(ndb)) return 'unknown_outcome';
   if (inMap(ROLLED_BACK, e)) return 'rolled_back';
   if (inMap(NODE_NOT_READY, e)) return 'node_not_ready';
   if (inMap(UNKNOWN_OUTCOME, e)) return 'unknown_outcome';
-  if (e.code === 'ER_DUP_ENTRY' || e.errno === 1062) return 'duplicate';
   if ((e.code && CONNECTION.has(e.code)) || inMap(CONNECTION_ENDED, e) || e.fatal === true) return 'connection';
   return 'other';
 }

@@ -4,6 +4,7 @@ import { classifyMysqlError } from '../../../src/store/mysql-errors.js';
 /** An error shaped as mysql2 delivers it: its code name (when mysql2 has one), errno and fatal flag. */
 const serverError = (code: string | undefined, errno: number, fatal = false) =>
   Object.assign(new Error(`server error ${errno}`), { code, errno, fatal, sqlState: 'HY000' });
+const ndbError = (code: string, errno: number, message: string) => Object.assign(new Error(message), { code, errno, fatal: false });
 const networkError = (code: string, fatal = true) => Object.assign(new Error(code), { code, fatal });
 
 describe('classifyMysqlError', () => {
@@ -15,7 +16,12 @@ describe('classifyMysqlError', () => {
     ['1290 --read-only', serverError('ER_OPTION_PREVENTS_STATEMENT', 1290), 'node_not_ready'],
     ['1836 read-only mode', serverError('ER_READ_ONLY_MODE', 1836), 'node_not_ready'],
     ['1180 error during commit', serverError('ER_ERROR_DURING_COMMIT', 1180), 'unknown_outcome'],
-    ['1062 duplicate key', serverError('ER_DUP_ENTRY', 1062), 'duplicate'],
+    ['1062 duplicate key (NDB: two upserts creating one key; the transaction was aborted)', serverError('ER_DUP_ENTRY', 1062), 'rolled_back'],
+    ['1296 NDB 4009 cluster failure', ndbError('ER_GET_ERRMSG', 1296, "Got error 4009 'Cluster Failure' from NDBCLUSTER"), 'node_not_ready'],
+    ['1030 NDB 157 no connection to the storage engine', ndbError('ER_GET_ERRNO', 1030, "Got error 157 'Could not connect to storage engine' from NDBCLUSTER"), 'node_not_ready'],
+    ['1296 NDB 4012 request timed out, outcome unknown', ndbError('ER_GET_ERRMSG', 1296, "Got error 4012 'Request ndbd time-out, maybe due to high load or communication problems' from NDBCLUSTER"), 'unknown_outcome'],
+    ['1296 NDB 4008 failure to receive', ndbError('ER_GET_ERRMSG', 1296, "Got error 4008 'Receive from NDB failed' from NDBCLUSTER"), 'unknown_outcome'],
+    ['1296 another NDB error', ndbError('ER_GET_ERRMSG', 1296, "Got error 626 'Tuple did not exist' from NDBCLUSTER"), 'other'],
     ['1053 server shutdown', serverError('ER_SERVER_SHUTDOWN', 1053, true), 'connection'],
     ['1040 too many connections', serverError('ER_CON_COUNT_ERROR', 1040, true), 'connection'],
     ['1927 MariaDB connection killed (no mysql2 name)', serverError(undefined, 1927), 'connection'],

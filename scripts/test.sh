@@ -8,6 +8,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # memcached (with Cyrus SASL tools for its -S mode) and the PHP clients are reference
 # implementations the e2e tests compare against.
 packages=(memcached libmemcached-tools php-cli php-memcached php-memcache sasl2-bin libsasl2-modules)
+# The Galera tests (test/integration/galera) run a 3-node cluster of local servers: the
+# wsrep provider and rsync for state transfers. Without mariadb-server they skip (fail in CI).
+packages+=(galera-4 rsync)
 # With an external test database there is no need for a local server.
 [ -n "${MEMGATE_TEST_DB_URL:-}" ] || packages=(mariadb-server "${packages[@]}")
 

@@ -78,7 +78,7 @@ export const configSchema = {
       doc: 'Storage engine of the table memgate creates: innodb (also Galera) or ndb (MySQL Cluster).',
       format: ['innodb', 'ndb'], default: 'innodb', env: 'MEMGATE_DB_ENGINE', arg: 'engine',
     },
-    poolSize: { doc: 'Database connections per gateway.', format: 'positive-int', default: 16, env: 'MEMGATE_DB_POOL_SIZE', arg: 'pool-size' },
+    poolSize: { doc: 'Database connections per gateway, to each node of db.url.', format: 'positive-int', default: 16, env: 'MEMGATE_DB_POOL_SIZE', arg: 'pool-size' },
     acquireTimeoutMs: {
       doc: 'How long a command waits for a free database connection before SERVER_ERROR.',
       format: 'positive-int', default: 2000, env: 'MEMGATE_DB_ACQUIRE_TIMEOUT_MS', arg: 'acquire-timeout-ms',

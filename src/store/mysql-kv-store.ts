@@ -176,10 +176,7 @@ export class MysqlKvStore implements KvStore {
       const cas: bigint[] = [];
       for (let i = 0; i < inputs.length; i++) cas.push(await this.casAllocator.allocate());
       const order = inputs.map((_, i) => i).sort((x, y) => Buffer.compare(inputs[x]!.key, inputs[y]!.key) || x - y);
-      // Row counts of merged sets, so only a few statements are ever prepared. Small batches
-      // are the common ones and a padding row is a whole extra write: those get their own.
-      const sizes = [1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 32, 48, 64];
-      const size = sizes.find((n) => n >= order.length) ?? order.length;
+      const size = SET_BATCH_SIZES.find((n) => n >= order.length) ?? order.length;
       // Padding repeats the last row: writing the same row twice leaves the same result.
       while (order.length < size) order.push(order[order.length - 1]!);
       const params = order.flatMap((i) => {
@@ -452,6 +449,8 @@ const BATCH_SIZES = [1, 4, 16, 64, 256];
  * every distinct list length is a prepared statement kept on the server, whose number is
  * limited server-wide (max_prepared_stmt_count).
  */
+/** Row counts of merged sets, so only a few statements are ever prepared. */
+const SET_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64];
 
 function keyBatches<T>(keys: T[]): T[][] {
   const largest = BATCH_SIZES[BATCH_SIZES.length - 1]!;

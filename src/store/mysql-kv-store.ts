@@ -5,7 +5,7 @@ import { AccessRecorder, type PendingAccess } from './access-recorder.js';
 import { applyDelta } from './arithmetic.js';
 import type { CasAllocator } from './cas-allocator.js';
 import { ConcurrentChangeError } from './errors.js';
-import { EXPIRED_SQL, EXPIRY_SQL, LIVE_SQL, cappedExpirySql, expiryParams } from './expiry.js';
+import { EXPIRED_SQL, EXPIRY_SQL, LIVE_SQL, PENDING_FLUSH_VAR, cappedExpirySql, expiryParams, pendingFlushSet } from './expiry.js';
 import {
   ItemBit, mapKey, type ArithmeticInput, type ArithmeticResult, type ItemDecider, type KvStore, type StoreInput,
   type StoredItem,
@@ -396,10 +396,14 @@ function buildStatements(t: string, table: string) {
   const bump = `accessed_at = IF(item_state & ${fetched}, ${now}, accessed_at), item_state = item_state | IF(item_state & ${fetched}, ${ItemBit.active}, ${fetched})`;
   const invalidate = `expiry = IF(?, ${expiry}, expiry), item_state = (item_state | ${ItemBit.stale}) & ~${ItemBit.tokenSent}, cas_value = CAST(? AS UNSIGNED)`;
   const upsert = 'ON DUPLICATE KEY UPDATE string_value = VALUES(string_value), flags = VALUES(flags), cas_value = VALUES(cas_value), item_state = VALUES(item_state), accessed_at = VALUES(accessed_at), expiry = VALUES(expiry)';
-  const row = `(?, ?, ?, CAST(? AS UNSIGNED), ?, ${now}, ${expiry})`;
+  // The first row reads the pending flush_all once (its accessed_at is now either way), every
+  // row caps its expiry with what it read.
+  const manyExpiry = cappedExpirySql(table, PENDING_FLUSH_VAR);
+  const firstRow = `(?, ?, ?, CAST(? AS UNSIGNED), ?, IF(${pendingFlushSet(table)} IS NULL, ${now}, ${now}), ${manyExpiry})`;
+  const row = `(?, ?, ?, CAST(? AS UNSIGNED), ?, ${now}, ${manyExpiry})`;
   return {
     set: `${insert} ${upsert}`,
-    setMany: (n: number) => `INSERT INTO ${t} (mkey, string_value, flags, cas_value, item_state, accessed_at, expiry) VALUES ${new Array(n).fill(row).join(', ')} ${upsert}`,
+    setMany: (n: number) => `INSERT INTO ${t} (mkey, string_value, flags, cas_value, item_state, accessed_at, expiry) VALUES ${[firstRow, ...new Array<string>(n - 1).fill(row)].join(', ')} ${upsert}`,
     add: `${insert} ON DUPLICATE KEY UPDATE ${['string_value', 'flags', 'cas_value', 'item_state', 'accessed_at', 'expiry'].map(ifExpired).join(', ')}`,
     replace: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), ${written}, expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL}`,
     cas: `UPDATE ${t} SET string_value = ?, flags = ?, cas_value = CAST(? AS UNSIGNED), ${written}, expiry = ${expiry} WHERE mkey = ? AND ${LIVE_SQL} AND cas_value = CAST(? AS UNSIGNED)`,

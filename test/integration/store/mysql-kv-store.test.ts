@@ -195,6 +195,35 @@ describe('MysqlKvStore (real MariaDB)', function () {
     expect(ttl.get('merge-dup')).to.be.within(48, 50);
   });
 
+  it('caps the expiry of merged sets at a pending delayed flush_all, and only while one is pending', async () => {
+    const ttls = async (keys: string[]) => {
+      const rows = await sql(`SELECT mkey, IF(expiry = 0, NULL, CAST(expiry AS SIGNED) - UNIX_TIMESTAMP()) AS ttl FROM \`${table}\` WHERE mkey IN (?)`,
+        [keys.map(k)]) as Array<{ mkey: Buffer; ttl: number | null }>;
+      return new Map(rows.map((r) => [r.mkey.toString(), r.ttl === null ? null : Number(r.ttl)]));
+    };
+    const merged = (writes: Array<[key: string, exptime: number]>) => a.setMany(writes.map(([key, exptime]) =>
+      ({ mode: 'set' as const, key: k(key), value: k('v'), flags: 0, exptime, cas: 0n })));
+    try {
+      await a.flushAll(1000);
+      // sorted by key, so the first row written is a capped one and so is a later one
+      await merged([['cap-1-never', 0], ['cap-2-soon', 100], ['cap-3-late', 5000], ['cap-4-never', 0], ['cap-5-gone', -1]]);
+      const capped = await ttls(['cap-1-never', 'cap-2-soon', 'cap-3-late', 'cap-4-never', 'cap-5-gone']);
+      expect(capped.get('cap-1-never'), 'exptime 0: the flush deadline').to.be.within(998, 1000);
+      expect(capped.get('cap-2-soon'), 'earlier than the deadline: its own').to.be.within(98, 100);
+      expect(capped.get('cap-3-late'), 'later than the deadline: the deadline').to.be.within(998, 1000);
+      expect(capped.get('cap-4-never')).to.be.within(998, 1000);
+      expect(capped.get('cap-5-gone'), 'negative exptime: expired at once').to.be.below(0);
+    } finally {
+      await sql('DELETE FROM memgate_flush WHERE name = ?', [table]);
+    }
+    // Nothing pending any more: the same statement on the same connections caps nothing.
+    await merged([['cap-1-never', 0], ['cap-2-soon', 100], ['cap-3-late', 5000]]);
+    const free = await ttls(['cap-1-never', 'cap-2-soon', 'cap-3-late']);
+    expect(free.get('cap-1-never')).to.equal(null);
+    expect(free.get('cap-2-soon')).to.be.within(98, 100);
+    expect(free.get('cap-3-late')).to.be.within(4998, 5000);
+  });
+
   it('refuses an append that would exceed the item size (NOT_STORED), keeping the old value', async () => {
     const big = Buffer.alloc(ITEM_SIZE_MAX - 200, 'a');
     await a.store({ mode: 'set', key: k('big'), value: big, flags: 0, exptime: 0, cas: 0n });

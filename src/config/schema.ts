@@ -134,7 +134,7 @@ export const configSchema = {
     },
     maxWritesInFlight: {
       doc: 'Merged writes running at once; each is a commit, so several let the database group their flushes.',
-      format: 'positive-int', default: 4, env: 'MEMGATE_COALESCE_MAX_WRITES_IN_FLIGHT', arg: 'coalesce-max-writes-in-flight',
+      format: 'positive-int', default: 2, env: 'MEMGATE_COALESCE_MAX_WRITES_IN_FLIGHT', arg: 'coalesce-max-writes-in-flight',
     },
     maxBatchKeys: {
       doc: 'Most keys in one merged read.',

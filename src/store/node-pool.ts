@@ -20,6 +20,8 @@ export interface NodePoolOptions {
 
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 2000;
+/** A node that fails again within this long of being taken back keeps its longer backoff. */
+const STABLE_MS = 10_000;
 /** wsrep_local_state of a Galera node that applies and serves everything: Synced */
 const GALERA_SYNCED = '4';
 
@@ -34,6 +36,7 @@ export class NodePool {
   /** times this node was marked down */
   downs = 0;
   private downSince: number | null = null;
+  private upSince = 0;
   private lastError: unknown = null;
   private backoff = BACKOFF_MIN_MS;
   private probeTimer: NodeJS.Timeout | null = null;
@@ -122,7 +125,9 @@ export class NodePool {
     if (this.downSince === null) {
       this.downSince = Date.now();
       this.downs++;
-      this.backoff = BACKOFF_MIN_MS;
+      // A node that passes its probe but fails again at once (flapping, or healthy to the probe
+      // but not to real statements) is probed less and less often rather than every 100 ms.
+      this.backoff = Date.now() - this.upSince < STABLE_MS ? Math.min(this.backoff * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
       this.logger.warn('database node down', { node: this.options.index, address: this.address, error: describe(error) });
       this.scheduleProbe();
     }
@@ -164,6 +169,7 @@ export class NodePool {
       if (this.closed) return;
       const downMs = this.downSince === null ? 0 : Date.now() - this.downSince;
       this.downSince = null;
+      this.upSince = Date.now();
       this.logger.info('database node up', { node: this.options.index, address: this.address, downMs });
     } catch (error) {
       this.lastError = error;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -162,6 +163,34 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
     };
     expect(await hits('writer')).to.equal(6);
     expect(await hits('spread')).to.equal(3);
+  });
+
+  it('a read-only writer (1290): writes go on through the next node, and a node that keeps failing is probed less and less often', async function () {
+    // SET GLOBAL needs root, which the embedded server grants over its socket to the OS root.
+    if (process.getuid?.() !== 0) this.skip();
+    const asRoot = (statement: string) => execFileSync('mariadb', ['--no-defaults', `--socket=${path.join(dir, 'mariadbd.sock')}`, '-uroot', '-e', statement]);
+    const downsBefore = pool.health().nodes[0]!.downs;
+    asRoot('SET GLOBAL read_only = 1');
+    try {
+      // The probe only connects, so the node is taken back and fails again on the next write.
+      const until = Date.now() + 3000;
+      let writes = 0;
+      while (Date.now() < until) {
+        expect((await set(`ro-${writes}`, 'v')).outcome, `write ${writes}`).to.equal('stored');
+        writes++;
+        await sleep(20);
+      }
+      const onSecond = await rowsOn(secondUrl);
+      expect(onSecond.has('ro-0') && onSecond.has(`ro-${writes - 1}`), 'writes went to the second node').to.equal(true);
+      const flaps = pool.health().nodes[0]!.downs - downsBefore;
+      expect(flaps, 'taken out of service at least once').to.be.at.least(1);
+      // Backoff doubling from 100 ms gives about 5 in 3 s; a fixed 100 ms would give about 25.
+      expect(flaps, 'times the read-only node was taken out in 3 s').to.be.at.most(8);
+    } finally {
+      asRoot('SET GLOBAL read_only = 0');
+    }
+    await until('writes to move back to the first node', async () => (await set('ro-after', 'back')).outcome === 'stored'
+      && (await rowsOn(firstUrl)).get('ro-after') === 'back');
   });
 
   it('answers at once, naming each node, while every node is down', async () => {

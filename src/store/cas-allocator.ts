@@ -1,3 +1,4 @@
+import { DatabaseUnavailableError } from './errors.js';
 import type { DatabasePool } from './pool.js';
 
 /**
@@ -32,6 +33,13 @@ export class CasAllocator {
       const { insertId, affectedRows } = result as { insertId: number | string; affectedRows: number };
       if (affectedRows !== 1) throw new Error("memgate_sequence has no 'cas' row; run `memgate schema`");
       return BigInt(insertId);
+    }).catch((error: unknown) => {
+      // A reservation whose outcome is unknown at most wastes a block; the command waiting for
+      // a CAS has not run, so it must not be reported as maybe applied.
+      if (error instanceof DatabaseUnavailableError && error.maybeApplied) {
+        throw new DatabaseUnavailableError(error.message, { cause: error.cause, maybeApplied: false });
+      }
+      throw error;
     });
     this.next = end - size;
     this.end = end;

@@ -30,6 +30,10 @@ const ROLLED_BACK = new Map<string, number>([
   // duplicate; NDB does when two connections create one key at once (both read "no row"), and
   // then aborts the loser's whole transaction (MySQL bug #32656), so it may run again.
   ['ER_DUP_ENTRY', 1062],
+  // The server's own statement time limit, which memgate sets below db.statementTimeoutMs so
+  // that a slow statement is stopped by the server rather than abandoned while it still runs.
+  ['ER_STATEMENT_TIMEOUT', 1969], // MariaDB max_statement_time; mysql2 has no name for it
+  ['ER_QUERY_TIMEOUT', 3024], // MySQL max_execution_time
 ]);
 
 const NODE_NOT_READY = new Map<string, number>([
@@ -76,7 +80,9 @@ function inMap(map: Map<string, number>, e: MysqlLikeError): boolean {
  * NDB reports its own errors inside MySQL's 1296 ("Got error N 'text' from NDBCLUSTER") and
  * 1030 ("Got error N from storage engine"): the inner number decides.
  */
-const NDB_NODE_NOT_READY = [4009, 157]; // cluster failure: the SQL node lost the data nodes; no storage engine connection
+// Cluster failure: the SQL node lost the data nodes (NDB lists 4009 as "unknown result", so
+// whether a change sent before it applied is not known; the session decides).
+const NDB_NODE_NOT_READY = [4009, 157];
 const NDB_UNKNOWN_OUTCOME = [4008, 4012]; // no answer from the cluster: the commit may have happened
 
 function ndbError(e: MysqlLikeError): number | null {
@@ -95,6 +101,15 @@ export function classifyMysqlError(error: unknown): ErrorClass {
   if (inMap(UNKNOWN_OUTCOME, e)) return 'unknown_outcome';
   if ((e.code && CONNECTION.has(e.code)) || inMap(CONNECTION_ENDED, e) || e.fatal === true) return 'connection';
   return 'other';
+}
+
+/**
+ * A node_not_ready error that refuses a statement before running it (read-only), as opposed
+ * to one that may interrupt a commit under way (Galera 1047, NDB cluster failure).
+ */
+export function refusedBeforeRunning(error: unknown): boolean {
+  const e = (error ?? {}) as MysqlLikeError;
+  return e.errno === 1290 || e.errno === 1836 || e.code === 'ER_OPTION_PREVENTS_STATEMENT' || e.code === 'ER_READ_ONLY_MODE';
 }
 
 export function errorCode(error: unknown): string | undefined {

@@ -2,7 +2,7 @@ import { createPool as createGenericPool, type Pool } from 'generic-pool';
 import type { Logger } from 'winston';
 import type { DatabaseEndpoint } from './db-url.js';
 import { DatabaseUnavailableError } from './errors.js';
-import { classifyMysqlError } from './mysql-errors.js';
+import { classifyMysqlError, refusedBeforeRunning } from './mysql-errors.js';
 import { SqlSession } from './sql-session.js';
 
 export interface NodePoolOptions {
@@ -52,7 +52,7 @@ export class NodePool {
         create: async () => {
           // generic-pool retries a failed creation at once for requests still queued (their
           // callers were already failed); pace those attempts while the node is down.
-          if (this.downSince !== null) await sleep(this.backoff);
+          if (this.downSince !== null || this.closed) await sleep(this.backoff);
           try {
             return await this.open();
           } catch (error) {
@@ -109,11 +109,14 @@ export class NodePool {
       }
       void this.pool.release(session);
       if (kind === 'node_not_ready') {
-        // The statement did not run; the node gets no more work until its probe passes.
+        // The node gets no more work until its probe passes. A read-only refusal ran nothing;
+        // Galera's 1047 or NDB's cluster failure may have cut a commit short, so whether the
+        // command applied is what the session knows about what it sent.
         this.markDown(error);
-        throw this.unavailable(error, false);
+        throw this.unavailable(error, !refusedBeforeRunning(error) && session.mayHaveChanged);
       }
-      if (kind === 'unknown_outcome') throw this.unavailable(error, true);
+      // e.g. 1180 at COMMIT; before any change was sent the server rolls everything back.
+      if (kind === 'unknown_outcome') throw this.unavailable(error, session.mayHaveChanged);
       throw error;
     }
   }
@@ -148,8 +151,8 @@ export class NodePool {
   }
 
   private open(): Promise<SqlSession> {
-    const { endpoint, connectTimeoutMs, wsrepSyncWait } = this.options;
-    return SqlSession.open({ endpoint, connectTimeoutMs, wsrepSyncWait });
+    const { endpoint, connectTimeoutMs, wsrepSyncWait, statementTimeoutMs } = this.options;
+    return SqlSession.open({ endpoint, connectTimeoutMs, wsrepSyncWait, statementTimeoutMs });
   }
 
   private scheduleProbe(): void {
@@ -164,7 +167,11 @@ export class NodePool {
     let session: SqlSession | null = null;
     try {
       session = await this.open();
-      const notReady = await galeraNotReady(session);
+      const opened = session;
+      const notReady = await withDeadline(galeraNotReady(opened), this.options.connectTimeoutMs, () => {
+        opened.destroy();
+        return new Error(`no answer to the health check within ${this.options.connectTimeoutMs} ms`);
+      });
       if (notReady) throw new Error(notReady);
       if (this.closed) return;
       const downMs = this.downSince === null ? 0 : Date.now() - this.downSince;

@@ -9,6 +9,8 @@ export interface SessionOptions {
   connectTimeoutMs: number;
   /** wsrep_sync_wait for sessions on Galera nodes; 0 leaves the server's setting */
   wsrepSyncWait: number;
+  /** the gateway's limit for one command; the server's own limits are set below it */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -57,6 +59,9 @@ export class SqlSession {
       raw.once('error', reject);
     });
     const session = new SqlSession(raw);
+    // connectTimeout covers the handshake only; a server that stops answering during the
+    // set-up statements must not hold a pool slot or a probe forever.
+    const setupTimer = setTimeout(() => session.destroy(), options.connectTimeoutMs);
     try {
       // NDB only offers READ COMMITTED; use it everywhere so every engine behaves alike.
       await session.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
@@ -67,11 +72,30 @@ export class SqlSession {
       if (session.galera && options.wsrepSyncWait > 0) {
         await session.query(`SET SESSION wsrep_sync_wait = ${Math.floor(options.wsrepSyncWait)}`);
       }
+      if (options.statementTimeoutMs) await session.limitStatements(options.statementTimeoutMs);
       session.reset();
       return session;
     } catch (error) {
       session.destroy();
       throw error;
+    } finally {
+      clearTimeout(setupTimer);
+    }
+  }
+
+  /**
+   * Makes the server give up on a statement before the gateway does: a lock wait ends with
+   * 1205 and (MariaDB) any statement with 1969, both rolled back, instead of a statement the
+   * gateway abandoned at its deadline still committing later, after a retry elsewhere.
+   */
+  private async limitStatements(statementTimeoutMs: number): Promise<void> {
+    const seconds = Math.max(1, Math.floor(statementTimeoutMs / 1000) - 1);
+    await this.query(`SET SESSION innodb_lock_wait_timeout = ${seconds}`);
+    try {
+      await this.query(`SET SESSION max_statement_time = ${(statementTimeoutMs * 0.8 / 1000).toFixed(3)}`);
+    } catch (error) {
+      // MySQL has no max_statement_time (1193 unknown system variable); its lock wait limit stays.
+      if ((error as { errno?: number }).errno !== 1193) throw error;
     }
   }
 
@@ -102,6 +126,8 @@ export class SqlSession {
   destroy(): void {
     this.closed = true;
     this.raw.destroy();
+    // mysql2's destroy() only half-closes the socket; a frozen server would keep it open.
+    (this.raw as unknown as { stream?: { destroy(): void } }).stream?.destroy();
   }
 
   private send(prepared: boolean, sql: string, params: readonly unknown[]): Promise<QueryResult> {

@@ -249,6 +249,30 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
       return running;
     }
 
+    it('a write blocked on a row lock past the server\'s lock wait limit is rolled back by the server and retried; the node stays in service', async () => {
+      // statementTimeoutMs 2000 gives the sessions a 1 s innodb_lock_wait_timeout.
+      const short = createDatabasePool({
+        endpoints: [parseDatabaseUrl(firstUrl), parseDatabaseUrl(secondUrl)],
+        size: 2, acquireTimeoutMs: 3000, connectTimeoutMs: 1000, idleTimeoutMs: 10_000, statementTimeoutMs: 2000,
+      }, logger);
+      const shortStore = new MysqlKvStore(short, new CasAllocator(short, 10), { table, itemSizeMax: 1024 * 1024 }, logger);
+      try {
+        await set('k-lock', 'old');
+        await holder.query('START TRANSACTION');
+        await holder.query(`SELECT * FROM \`${table}\` WHERE mkey = 'k-lock' FOR UPDATE`);
+        const writing = shortStore.store({ mode: 'set', key: k('k-lock'), value: k('new'), flags: 0, exptime: 0, cas: 0n });
+        await sleep(1500);
+        await holder.query('ROLLBACK');
+        expect((await writing).outcome).to.equal('stored');
+        expect(short.counters.retries, 'the lock wait timeout (1205) was retried').to.be.at.least(1);
+        expect(short.health().nodes[0]).to.include({ up: true, downs: 0 });
+        expect((await rowsOn(firstUrl)).get('k-lock')).to.equal('new');
+      } finally {
+        await shortStore.flushAccesses();
+        await short.close();
+      }
+    });
+
     it('set: its outcome is unknown but running it again is harmless, so it is retried and stored', async () => {
       await set('k-set', 'old');
       const retries = pool.counters.retries;

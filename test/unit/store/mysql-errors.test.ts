@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { classifyMysqlError } from '../../../src/store/mysql-errors.js';
+import { classifyMysqlError, refusedBeforeRunning } from '../../../src/store/mysql-errors.js';
 
 /** An error shaped as mysql2 delivers it: its code name (when mysql2 has one), errno and fatal flag. */
 const serverError = (code: string | undefined, errno: number, fatal = false) =>
@@ -16,6 +16,8 @@ describe('classifyMysqlError', () => {
     ['1290 --read-only', serverError('ER_OPTION_PREVENTS_STATEMENT', 1290), 'node_not_ready'],
     ['1836 read-only mode', serverError('ER_READ_ONLY_MODE', 1836), 'node_not_ready'],
     ['1180 error during commit', serverError('ER_ERROR_DURING_COMMIT', 1180), 'unknown_outcome'],
+    ['1969 MariaDB max_statement_time exceeded', serverError(undefined, 1969), 'rolled_back'],
+    ['3024 MySQL max_execution_time exceeded', serverError('ER_QUERY_TIMEOUT', 3024), 'rolled_back'],
     ['1062 duplicate key (NDB: two upserts creating one key; the transaction was aborted)', serverError('ER_DUP_ENTRY', 1062), 'rolled_back'],
     ['1296 NDB 4009 cluster failure', ndbError('ER_GET_ERRMSG', 1296, "Got error 4009 'Cluster Failure' from NDBCLUSTER"), 'node_not_ready'],
     ['1030 NDB 157 no connection to the storage engine', ndbError('ER_GET_ERRNO', 1030, "Got error 157 'Could not connect to storage engine' from NDBCLUSTER"), 'node_not_ready'],
@@ -46,5 +48,12 @@ describe('classifyMysqlError', () => {
     expect(classifyMysqlError({ errno: 1213 })).to.equal('rolled_back');
     expect(classifyMysqlError({ errno: 1047 })).to.equal('node_not_ready');
     expect(classifyMysqlError({ errno: 1180 })).to.equal('unknown_outcome');
+  });
+
+  it('tells a read-only refusal (ran nothing) from node errors that may cut a commit short', () => {
+    expect(refusedBeforeRunning(serverError('ER_OPTION_PREVENTS_STATEMENT', 1290))).to.equal(true);
+    expect(refusedBeforeRunning(serverError('ER_READ_ONLY_MODE', 1836))).to.equal(true);
+    expect(refusedBeforeRunning(serverError('ER_UNKNOWN_COM_ERROR', 1047))).to.equal(false);
+    expect(refusedBeforeRunning(ndbError('ER_GET_ERRMSG', 1296, "Got error 4009 'Cluster Failure' from NDBCLUSTER"))).to.equal(false);
   });
 });

@@ -9,7 +9,7 @@ import { CasAllocator } from '../../../src/store/cas-allocator.js';
 import { parseDatabaseUrl } from '../../../src/store/db-url.js';
 import { DatabaseUnavailableError } from '../../../src/store/errors.js';
 import { MysqlKvStore } from '../../../src/store/mysql-kv-store.js';
-import { createDatabasePool, type DatabasePool } from '../../../src/store/pool.js';
+import { createDatabasePool, type DatabasePool, type DatabasePoolOptions } from '../../../src/store/pool.js';
 import { UNKNOWN_OUTCOME_MESSAGE } from '../../../src/store/retry.js';
 import { applySchema } from '../../../src/store/schema.js';
 import { findFreePort, freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
@@ -56,6 +56,16 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
     }
   };
   const set = (key: string, value: string) => store.store({ mode: 'set', key: k(key), value: k(value), flags: 0, exptime: 0, cas: 0n });
+  /** A pool over the two servers (or the given URLs) with short timeouts, and a store on it. */
+  const twoNodes = (options: Partial<DatabasePoolOptions> = {}, urls = [firstUrl, secondUrl]) => {
+    const p = createDatabasePool({
+      endpoints: urls.map((url) => parseDatabaseUrl(url)),
+      size: 2, acquireTimeoutMs: 3000, connectTimeoutMs: 1000, idleTimeoutMs: 10_000, statementTimeoutMs: 5000,
+      ...options,
+    }, logger);
+    return { pool: p, store: storeOn(p) };
+  };
+  const storeOn = (p: DatabasePool) => new MysqlKvStore(p, new CasAllocator(p, 10), { table, itemSizeMax: 1024 * 1024 }, logger);
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'memgate-failover-'));
@@ -74,7 +84,7 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
       await applySchema(single, { engine: 'innodb', table, onlyIfMissing: true }, logger);
       await single.close();
     }
-    store = new MysqlKvStore(pool, new CasAllocator(pool, 10), { table, itemSizeMax: 1024 * 1024 }, logger);
+    store = storeOn(pool);
   });
 
   after(async () => {
@@ -114,11 +124,7 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
   });
 
   it('a frozen writer: a get that gets no answer is run again on the next node, and the node is taken back once it thaws', async () => {
-    const frozenPool = createDatabasePool({
-      endpoints: [parseDatabaseUrl(firstUrl), parseDatabaseUrl(secondUrl)],
-      size: 2, acquireTimeoutMs: 3000, connectTimeoutMs: 1000, idleTimeoutMs: 10_000, statementTimeoutMs: 1000,
-    }, logger);
-    const frozenStore = new MysqlKvStore(frozenPool, new CasAllocator(frozenPool, 10), { table, itemSizeMax: 1024 * 1024 }, logger);
+    const { pool: frozenPool, store: frozenStore } = twoNodes({ statementTimeoutMs: 1000 });
     const pid = Number((await readFile(path.join(dir, 'mariadbd.pid'), 'utf8')).trim());
     try {
       expect((await frozenStore.store({ mode: 'set', key: k('frozen'), value: k('on-first'), flags: 0, exptime: 0, cas: 0n })).outcome).to.equal('stored');
@@ -147,11 +153,7 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
     await c.query(`INSERT INTO \`${table}\` (mkey, string_value, flags, cas_value, expiry) VALUES ('only-first', 'x', 0, 1, 0)`);
     await c.end();
     const hits = async (reads: 'writer' | 'spread') => {
-      const p = createDatabasePool({
-        endpoints: [parseDatabaseUrl(firstUrl), parseDatabaseUrl(secondUrl)], reads,
-        size: 2, acquireTimeoutMs: 3000, connectTimeoutMs: 1000, idleTimeoutMs: 10_000, statementTimeoutMs: 5000,
-      }, logger);
-      const s = new MysqlKvStore(p, new CasAllocator(p, 10), { table, itemSizeMax: 1024 * 1024 }, logger);
+      const { pool: p, store: s } = twoNodes({ reads });
       try {
         let found = 0;
         for (let i = 0; i < 6; i++) found += (await s.get([k('only-first')])).size;
@@ -194,15 +196,11 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
   });
 
   it('answers at once, naming each node, while every node is down', async () => {
-    const dead = createDatabasePool({
-      endpoints: [
-        parseDatabaseUrl(`mysql://u:p@127.0.0.1:${await findFreePort()}/x`),
-        parseDatabaseUrl(`mysql://u:p@127.0.0.1:${await findFreePort()}/x`),
-      ],
-      size: 1, acquireTimeoutMs: 2000, connectTimeoutMs: 1000, idleTimeoutMs: 1000, statementTimeoutMs: 5000,
-    }, logger);
+    const { pool: dead, store: deadStore } = twoNodes({ connectTimeoutMs: 1000, acquireTimeoutMs: 2000 }, [
+      `mysql://u:p@127.0.0.1:${await findFreePort()}/x`,
+      `mysql://u:p@127.0.0.1:${await findFreePort()}/x`,
+    ]);
     try {
-      const deadStore = new MysqlKvStore(dead, new CasAllocator(dead, 10), { table, itemSizeMax: 1024 * 1024 }, logger);
       const error = await deadStore.get([k('x')]).then(() => null, (e: unknown) => e);
       expect(error).to.be.instanceOf(DatabaseUnavailableError);
       expect(dead.down).to.equal(true);
@@ -251,11 +249,7 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
 
     it('a write blocked on a row lock past the server\'s lock wait limit is rolled back by the server and retried; the node stays in service', async () => {
       // statementTimeoutMs 2000 gives the sessions a 1 s innodb_lock_wait_timeout.
-      const short = createDatabasePool({
-        endpoints: [parseDatabaseUrl(firstUrl), parseDatabaseUrl(secondUrl)],
-        size: 2, acquireTimeoutMs: 3000, connectTimeoutMs: 1000, idleTimeoutMs: 10_000, statementTimeoutMs: 2000,
-      }, logger);
-      const shortStore = new MysqlKvStore(short, new CasAllocator(short, 10), { table, itemSizeMax: 1024 * 1024 }, logger);
+      const { pool: short, store: shortStore } = twoNodes({ statementTimeoutMs: 2000 });
       try {
         await set('k-lock', 'old');
         await holder.query('START TRANSACTION');

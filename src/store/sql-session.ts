@@ -23,6 +23,8 @@ export interface SessionOptions {
  */
 export class SqlSession {
   private inTransaction = false;
+  /** a data-changing statement was sent inside the open transaction */
+  private transactionWrote = false;
   private changeSent = false;
   private closed = false;
   /** true for a Galera node (wsrep_on), learnt when the session opened */
@@ -113,6 +115,7 @@ export class SqlSession {
   reset(): void {
     this.changeSent = false;
     this.inTransaction = false;
+    this.transactionWrote = false;
   }
 
   execute(sql: string, params: readonly unknown[] = []): Promise<QueryResult> {
@@ -150,10 +153,12 @@ export class SqlSession {
       case 'START':
       case 'BEGIN':
         this.inTransaction = true;
+        this.transactionWrote = false;
         return;
       case 'COMMIT':
+        // Committing a transaction that only read changes nothing, whatever becomes of it.
         this.inTransaction = false;
-        this.changeSent = true;
+        if (this.transactionWrote) this.changeSent = true;
         return;
       case 'ROLLBACK':
         this.inTransaction = false;
@@ -163,7 +168,8 @@ export class SqlSession {
       case 'SET':
         return;
       default:
-        if (!this.inTransaction) this.changeSent = true;
+        if (this.inTransaction) this.transactionWrote = true;
+        else this.changeSent = true;
     }
   }
 }

@@ -11,8 +11,12 @@ export interface Watchdog {
  * write end only we own: when we die for any reason the read sees EOF and
  * the shell sends the server SIGTERM, which shuts it down cleanly.
  */
-export function startWatchdog(serverPid: number): Watchdog {
-  const child = spawn('/bin/sh', ['-c', 'read -r _ignored; kill -TERM "$0" 2>/dev/null', String(serverPid)], {
+export function startWatchdog(serverPid: number, options: { killGroup?: boolean } = {}): Watchdog {
+  // killGroup: SIGKILL the server's whole process group instead (a test cluster, whose data is
+  // thrown away, and whose rsync state-transfer daemons must not outlive a killed run). dash's
+  // kill wants `-s KILL --` there; `-KILL --` is rejected as "Illegal number".
+  const kill = options.killGroup ? 'kill -s KILL -- "-$0"' : 'kill -TERM "$0"';
+  const child = spawn('/bin/sh', ['-c', `read -r _ignored; ${kill} 2>/dev/null`, String(serverPid)], {
     stdio: ['pipe', 'ignore', 'ignore'],
     // Its own process group, so a Ctrl-C aimed at memgate does not take the watchdog down with it.
     detached: true,

@@ -5,8 +5,9 @@ export type ErrorClass =
   /** the server rolled the transaction back (deadlock, certification failure, lock wait, NDB
    *  temporary error): nothing took effect, any command may run again */
   | 'rolled_back'
-  /** the node refused the statement without running it (Galera not ready, read-only): nothing
-   *  took effect, and the node should not get more work until it is healthy again */
+  /** the node cannot serve (Galera not ready, read-only, NDB cluster failure): it should get no
+   *  more work until it is healthy again. A read-only refusal ran nothing; the others may cut a
+   *  commit short, so the session decides (see refusedBeforeRunning) */
   | 'node_not_ready'
   /** the connection is gone or never came up: whether the statement ran depends on whether it
    *  was sent, which only the session knows */
@@ -38,6 +39,10 @@ const ROLLED_BACK = new Map<string, number>([
 
 const NODE_NOT_READY = new Map<string, number>([
   ['ER_UNKNOWN_COM_ERROR', 1047], // Galera: "WSREP has not yet prepared node for application use"
+]);
+
+/** the node refuses writes before running them */
+const READ_ONLY = new Map<string, number>([
   ['ER_OPTION_PREVENTS_STATEMENT', 1290], // --read-only (a replica, or a node being drained)
   ['ER_READ_ONLY_MODE', 1836],
 ]);
@@ -76,15 +81,15 @@ function inMap(map: Map<string, number>, e: MysqlLikeError): boolean {
   return false;
 }
 
-/**
- * NDB reports its own errors inside MySQL's 1296 ("Got error N 'text' from NDBCLUSTER") and
- * 1030 ("Got error N from storage engine"): the inner number decides.
- */
 // Cluster failure: the SQL node lost the data nodes (NDB lists 4009 as "unknown result", so
 // whether a change sent before it applied is not known; the session decides).
 const NDB_NODE_NOT_READY = [4009, 157];
 const NDB_UNKNOWN_OUTCOME = [4008, 4012]; // no answer from the cluster: the commit may have happened
 
+/**
+ * NDB reports its own errors inside MySQL's 1296 ("Got error N 'text' from NDBCLUSTER") and
+ * 1030 ("Got error N from storage engine"): the inner number decides.
+ */
 function ndbError(e: MysqlLikeError): number | null {
   if (e.errno !== 1296 && e.errno !== 1030) return null;
   const inner = /\bGot (?:temporary )?error (\d+)/.exec(e.message ?? '');
@@ -97,7 +102,7 @@ export function classifyMysqlError(error: unknown): ErrorClass {
   if (ndb !== null && NDB_NODE_NOT_READY.includes(ndb)) return 'node_not_ready';
   if (ndb !== null && NDB_UNKNOWN_OUTCOME.includes(ndb)) return 'unknown_outcome';
   if (inMap(ROLLED_BACK, e)) return 'rolled_back';
-  if (inMap(NODE_NOT_READY, e)) return 'node_not_ready';
+  if (inMap(NODE_NOT_READY, e) || inMap(READ_ONLY, e)) return 'node_not_ready';
   if (inMap(UNKNOWN_OUTCOME, e)) return 'unknown_outcome';
   if ((e.code && CONNECTION.has(e.code)) || inMap(CONNECTION_ENDED, e) || e.fatal === true) return 'connection';
   return 'other';
@@ -108,8 +113,7 @@ export function classifyMysqlError(error: unknown): ErrorClass {
  * to one that may interrupt a commit under way (Galera 1047, NDB cluster failure).
  */
 export function refusedBeforeRunning(error: unknown): boolean {
-  const e = (error ?? {}) as MysqlLikeError;
-  return e.errno === 1290 || e.errno === 1836 || e.code === 'ER_OPTION_PREVENTS_STATEMENT' || e.code === 'ER_READ_ONLY_MODE';
+  return inMap(READ_ONLY, (error ?? {}) as MysqlLikeError);
 }
 
 export function errorCode(error: unknown): string | undefined {

@@ -103,7 +103,7 @@ export class NodePool {
     } catch (error) {
       const kind = classifyMysqlError(error);
       if (kind === 'connection' || session.broken) {
-        session.destroy();
+        // generic-pool's destroy calls the factory's, which closes the session.
         void this.pool.destroy(session);
         throw this.unavailable(error, session.mayHaveChanged);
       }

@@ -17,8 +17,8 @@ export interface SessionOptions {
  * One database connection, as the store uses it. It remembers whether a statement that can
  * change data has been sent since the last reset: when the connection breaks, that tells a
  * command that certainly did not run (safe to run again anywhere) from one that may have run.
- * Inside a transaction only COMMIT counts, since the server rolls back a transaction whose
- * connection is lost before it. Uses mysql2's callback API: the promise wrapper captures a stack
+ * Inside a transaction only the COMMIT of one that wrote counts, since the server rolls back a
+ * transaction whose connection is lost before it. Uses mysql2's callback API: the promise wrapper captures a stack
  * for every statement, which costs more than the statement on a busy gateway.
  */
 export class SqlSession {

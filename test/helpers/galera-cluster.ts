@@ -22,14 +22,14 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, fchownSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { chown, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 import type { Logger } from 'winston';
 import { findExecutable } from '../../src/embedded/binaries.js';
-import { isAlive, isRoot } from '../../src/embedded/process-utils.js';
+import { isAlive, isRoot, signal } from '../../src/embedded/process-utils.js';
+import { startWatchdog, type Watchdog } from '../../src/embedded/watchdog.js';
 import { readTail } from '../../src/embedded/wait-ready.js';
 import { findFreePort } from './database.js';
 
@@ -166,42 +166,6 @@ async function removeAbandonedClusterDirs(): Promise<void> {
   );
 }
 
-interface Watchdog {
-  dispose(): void;
-}
-
-/**
- * Like src/embedded/watchdog.ts, but SIGKILLs the server's whole process
- * group: a test cluster's data is thrown away anyway, and a killed test run
- * must not leave mariadbd or an rsync SST daemon behind. (dash's kill wants
- * `-s KILL --`; `-KILL --` is rejected as "Illegal number".)
- */
-function startGroupWatchdog(pid: number): Watchdog {
-  const child = spawn('/bin/sh', ['-c', 'read -r _ignored; kill -s KILL -- "-$0" 2>/dev/null', String(pid)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
-  child.on('error', () => {});
-  child.unref();
-  (child.stdin as unknown as Socket | null)?.unref();
-  let disposed = false;
-  return {
-    dispose(): void {
-      if (disposed) return;
-      disposed = true;
-      child.kill('SIGKILL');
-    },
-  };
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
-
 async function freePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
   // Distinct even if the OS hands the same just-closed port out twice.
@@ -329,7 +293,7 @@ export async function startGaleraCluster(opts: GaleraClusterOptions = {}): Promi
         resolve();
       });
     });
-    if (child.pid !== undefined) node.watchdog = startGroupWatchdog(child.pid);
+    if (child.pid !== undefined) node.watchdog = startWatchdog(child.pid, { killGroup: true });
   }
 
   const running = (node: NodeState): boolean => node.child !== undefined && node.exitReason === undefined;
@@ -395,7 +359,7 @@ export async function startGaleraCluster(opts: GaleraClusterOptions = {}): Promi
     if (!running(node)) return;
     // The child is unref()'d so a forgotten cluster never holds node open; while we wait on it, it must.
     node.child!.ref();
-    killGroup(node.child!.pid!);
+    signal(-node.child!.pid!, 'SIGKILL');
     await node.exit;
   }
 
@@ -428,7 +392,7 @@ export async function startGaleraCluster(opts: GaleraClusterOptions = {}): Promi
   let stopping: Promise<void> | undefined;
   const onProcessExit = (): void => {
     // Synchronous only: kill the groups, then the files can go.
-    for (const node of nodes) if (running(node)) killGroup(node.child!.pid!);
+    for (const node of nodes) if (running(node)) signal(-node.child!.pid!, 'SIGKILL');
     rmSync(root, { recursive: true, force: true });
   };
   process.on('exit', onProcessExit);

@@ -304,6 +304,10 @@ describe('e2e: Galera cluster failures under load (3 nodes, 2 gateways)', functi
     await sleep(6000);
     const during = await stats(0);
     expect(during.get('db_node_0_state'), 'the cut-off node is out of service').to.equal('down');
+    expect(during.get('db_nodes')).to.equal('3');
+    expect(during.get('db_node_0_address')).to.equal(`127.0.0.1:${cluster!.nodes[0]!.port}`);
+    expect(during.get('db_node_1_state')).to.equal('up');
+    expect(during.get('db_writer'), 'writes go to the next node meanwhile').to.equal('1');
     await cluster!.sql(0, "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0'");
     await cluster!.waitForClusterSize(3);
     const back = await writerBecomes(0, 0);

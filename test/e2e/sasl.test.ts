@@ -3,11 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { freshTableName, getTestDatabaseUrl } from '../helpers/database.js';
+import { captureLog, freshTableName, getTestDatabaseUrl } from '../helpers/database.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -61,19 +59,6 @@ function exchange(port: number, data: Buffer, done: number | ((replies: Reply[])
     });
     socket.write(data);
   });
-}
-
-/** Every log line the gateway writes, as text. */
-function captureLog(): { logger: winston.Logger; text(): string } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString());
-      callback();
-    },
-  });
-  const logger = winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
-  return { logger, text: () => lines.join('') };
 }
 
 describe('e2e: SASL authentication (sasl.passwordFile)', function () {

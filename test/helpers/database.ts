@@ -3,6 +3,7 @@ import { readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import winston, { type Logger } from 'winston';
 import { startEmbeddedMariadb, type EmbeddedMariadb } from '../../src/embedded/mariadb.js';
 
@@ -15,6 +16,19 @@ export function testLogger(): Logger {
     level: level ?? 'info',
     transports: [new winston.transports.Console({ silent: level === undefined, stderrLevels: ['error', 'warn', 'info', 'debug'] })],
   });
+}
+
+/** A logger that keeps every line (JSON) in memory, for tests that check what is logged. */
+export function captureLog(): { logger: Logger; text(): string } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString());
+      callback();
+    },
+  });
+  const logger = winston.createLogger({ level: 'debug', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
+  return { logger, text: () => lines.join('') };
 }
 
 export function findFreePort(): Promise<number> {

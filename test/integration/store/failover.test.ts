@@ -12,7 +12,7 @@ import { MysqlKvStore } from '../../../src/store/mysql-kv-store.js';
 import { createDatabasePool, type DatabasePool, type DatabasePoolOptions } from '../../../src/store/pool.js';
 import { UNKNOWN_OUTCOME_MESSAGE } from '../../../src/store/retry.js';
 import { applySchema } from '../../../src/store/schema.js';
-import { findFreePort, freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
+import { captureLog, findFreePort, freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
 
 const k = (s: string) => Buffer.from(s);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -38,6 +38,8 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
   let firstUrl: string;
   let secondUrl: string;
   const table = freshTableName('failover');
+  /** what the main pool logs */
+  const poolLog = captureLog();
   let pool: DatabasePool;
   let store: MysqlKvStore;
 
@@ -75,7 +77,7 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
     pool = createDatabasePool({
       endpoints: [parseDatabaseUrl(firstUrl), parseDatabaseUrl(secondUrl)],
       size: 4, acquireTimeoutMs: 3000, connectTimeoutMs: 2000, idleTimeoutMs: 10_000, statementTimeoutMs: 10_000,
-    }, logger);
+    }, poolLog.logger);
     // Both nodes get the schema, as `memgate schema` run against each would.
     for (const url of [firstUrl, secondUrl]) {
       const single = createDatabasePool({
@@ -121,6 +123,19 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
     expect((await set('after', 'three')).outcome).to.equal('stored');
     expect((await rowsOn(firstUrl)).get('after')).to.equal('three');
     expect(pool.health()).to.include({ writer: 0, failovers: 2 });
+    // The same story in the log, one JSON line per event.
+    const events = poolLog.text().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((e) => /^database (node|writer)/.test(String(e.message)));
+    const firstAddress = `127.0.0.1:${firstPort}`;
+    expect(events.map((e) => [e.message, e.level])).to.deep.equal([
+      ['database node down', 'warn'], ['database writer moved', 'warn'], ['database node up', 'info'], ['database writer moved', 'warn'],
+    ]);
+    expect(events[0]).to.include({ node: 0, address: firstAddress });
+    expect(String(events[0]!.error)).to.match(/ECONNREFUSED|PROTOCOL_CONNECTION_LOST|ECONNRESET/);
+    expect(events[1]).to.include({ from: 0, to: 1 });
+    expect(events[2]).to.include({ node: 0, address: firstAddress });
+    expect(events[2]!.downMs).to.be.a('number');
+    expect(events[3]).to.include({ from: 1, to: 0, address: firstAddress });
   });
 
   it('a frozen writer: a get that gets no answer is run again on the next node, and the node is taken back once it thaws', async () => {

@@ -1,5 +1,6 @@
 // The load generator: closed-loop clients that keep `depth` requests outstanding per
-// connection (memcached protocols) or one statement per pool connection (raw mysql2). It runs
+// connection (memcached protocols), or `depth` callers per pool connection (raw mysql2: the
+// protocol cannot pipeline, so the extra callers wait in mysql2's pool queue). It runs
 // in a worker thread (see load-worker.ts), never on the gateway's or the orchestrator's loop.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -28,7 +29,7 @@ export interface LoadSpec {
   /** fill: every key set once, spread over the connections, untimed (pre-loading). */
   workload: Workload | 'fill';
   connections: number;
-  /** Requests outstanding per connection; the SQL target always has 1. */
+  /** Requests outstanding per connection; for the SQL target, callers per pool connection. */
   depth: number;
   seconds: number;
   warmupSeconds: number;
@@ -266,7 +267,7 @@ async function runSql(spec: LoadSpec, target: SqlTarget): Promise<LoadResult> {
         }
       }
     };
-    await Promise.all(Array.from({ length: spec.connections }, (_, i) => loop(i)));
+    await Promise.all(Array.from({ length: spec.connections * spec.depth }, (_, i) => loop(i)));
     return rec.result();
   } finally {
     await pool.end();

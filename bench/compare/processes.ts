@@ -112,8 +112,10 @@ export interface GatewayOptions {
 /** `memgate serve` as an operator runs it; MEMGATE_* settings in our environment reach it. */
 export async function startGateway(options: GatewayOptions): Promise<ServerProcess> {
   const port = await freePort();
+  // BENCH_GATEWAY_NODE_ARGS: flags for node itself, e.g. --cpu-prof to profile the gateway.
+  const nodeArgs = process.env['BENCH_GATEWAY_NODE_ARGS']?.split(/\s+/).filter(Boolean) ?? [];
   const args = [
-    CLI, 'serve', '--host', HOST, '--port', String(port), '--db-url', options.dbUrl, '--table', options.table,
+    ...nodeArgs, CLI, 'serve', '--host', HOST, '--port', String(port), '--db-url', options.dbUrl, '--table', options.table,
     '--log-level', 'warn', ...(options.extraArgs ?? []),
   ];
   return startProcess('memgate', process.execPath, args, port, 60_000);

@@ -28,7 +28,10 @@ export interface ComparisonOptions {
   workloads: Workload[];
   concurrencies: number[];
   targets: TargetName[];
-  /** Pipelining depths for the memcached-protocol targets (raw SQL is always 1). */
+  /**
+   * Requests in flight per connection: pipelined for the memcached-protocol targets; raw SQL
+   * gets as many callers per pool connection, queued by mysql2 (the same offered load).
+   */
   depths: number[];
   keyCount: number;
   valueSize: number;
@@ -252,7 +255,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     for (const workload of options.workloads) {
       for (const connections of options.concurrencies) {
         for (const target of options.targets) {
-          for (const depth of target === 'raw-sql' ? [1] : options.depths) plan.push({ workload, connections, target, depth });
+          for (const depth of options.depths) plan.push({ workload, connections, target, depth });
         }
       }
     }
@@ -311,7 +314,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
       depths: options.depths,
       gatewayArgs: options.gatewayArgs,
       gatewayEnv: gatewayEnv(),
-      loadGenerator: 'closed loop, one worker thread per cell; raw SQL: mysql2 pool of N connections, N loops, pool.execute (prepared)',
+      loadGenerator: 'closed loop, one worker thread per cell; raw SQL: mysql2 pool of N connections, N x depth loops, pool.execute (prepared)',
     };
 
     const print = (text: string) => process.stdout.write(`${text}\n`);

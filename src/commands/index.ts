@@ -8,7 +8,7 @@ import type { AnyCommandHandler, CommandContext } from './handler.js';
 import metaDebug from './meta-debug.js';
 import metaGet from './meta-get.js';
 import { noop, quit, stats, verbosity, version } from './server-info.js';
-import store from './store.js';
+import store, { executeSets, isPlainSetRequest } from './store.js';
 import tooLarge from './too-large.js';
 import touch from './touch.js';
 
@@ -25,4 +25,4 @@ export function executeCommand(request: Request, ctx: CommandContext): Promise<R
   return handler.execute(request, ctx);
 }
 
-export { executeGets, isPlainGet };
+export { executeGets, executeSets, isPlainGet, isPlainSetRequest };

@@ -1,4 +1,7 @@
-import type { CommandHandler } from './handler.js';
+import type { Request, StoreRequest } from '../protocol/request.js';
+import type { StoreResponse } from '../protocol/response.js';
+import { isPlainSet } from '../store/kv-store.js';
+import type { CommandContext, CommandHandler } from './handler.js';
 
 // set/add/replace/append/prepend/cas
 export default {
@@ -14,3 +17,18 @@ export default {
     return { kind: 'store', outcome: result.outcome, cas: result.cas };
   },
 } satisfies CommandHandler<'store'>;
+
+/** A plain set (no CAS, no invalidation): pipelined ones may be written by one statement. */
+export function isPlainSetRequest(request: Request): request is StoreRequest {
+  return request.kind === 'store' && isPlainSet(request);
+}
+
+/**
+ * Answers a connection's pipelined plain sets with one write of the store, in their order,
+ * so a run of binary SETQ (or of text sets) costs one statement rather than one per key.
+ */
+export async function executeSets(requests: StoreRequest[], { store, stats }: CommandContext): Promise<StoreResponse[]> {
+  for (let i = 0; i < requests.length; i++) stats.count('cmd_set');
+  const results = await store.setMany(requests);
+  return results.map((result) => ({ kind: 'store', outcome: result.outcome, cas: result.cas }));
+}

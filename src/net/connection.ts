@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'winston';
-import { executeCommand, executeGets, isPlainGet } from '../commands/index.js';
+import { executeCommand, executeGets, executeSets, isPlainGet, isPlainSetRequest } from '../commands/index.js';
 import type { CommandContext } from '../commands/handler.js';
 import type { SaslAuthenticator } from '../protocol/binary/binary-parser.js';
-import type { GetRequest, Request } from '../protocol/request.js';
+import type { GetRequest, Request, StoreRequest } from '../protocol/request.js';
 import type { Response } from '../protocol/response.js';
 import { DatabaseQueryError, DatabaseUnavailableError } from '../store/errors.js';
 import { codecFor, type ProtocolCodec, type QueuedEvent } from './protocol-codec.js';
@@ -21,6 +21,9 @@ export interface ConnectionOptions {
  * multi-get into a few queries, few enough that the values held at once stay bounded.
  */
 const MAX_MERGED_KEYS = 128;
+/** The same for pipelined plain sets: most sets, and most value bytes, written by one statement. */
+const MAX_MERGED_SETS = 64;
+const MAX_MERGED_SET_BYTES = 256 * 1024;
 
 type RequestEvent = Extract<QueuedEvent, { type: 'request' }>;
 
@@ -128,7 +131,7 @@ export class ClientConnection {
         } else if (event.type === 'close') {
           this.hangUp();
         } else {
-          const batch = isPlainGet(event.request) ? [event, ...this.takeMoreGets(event.request.keys.length)] : [event];
+          const batch = [event, ...this.takeSimilar(event.request)];
           // Let replies of earlier requests leave while these wait for the database.
           this.socket.uncork();
           const responses = await this.execute(batch);
@@ -166,23 +169,38 @@ export class ClientConnection {
     });
   }
 
-  /** Plain gets queued right behind one: pipelined reads are answered by one query. */
-  private takeMoreGets(keys: number): RequestEvent[] {
+  /**
+   * Requests queued right behind this one that can share its statement: plain gets (reads
+   * commute) or plain sets (written in order by one upsert). Anything else runs on its own.
+   */
+  private takeSimilar(first: Request): RequestEvent[] {
     const more: RequestEvent[] = [];
-    for (;;) {
-      const next = this.queue[0];
-      if (next?.type !== 'request' || !isPlainGet(next.request)) return more;
-      keys += next.request.keys.length;
-      if (keys > MAX_MERGED_KEYS) return more;
-      more.push(next);
-      this.queue.shift();
+    if (isPlainGet(first)) {
+      let keys = first.keys.length;
+      for (let next = this.queue[0]; next?.type === 'request' && isPlainGet(next.request); next = this.queue[0]) {
+        keys += next.request.keys.length;
+        if (keys > MAX_MERGED_KEYS) break;
+        more.push(next);
+        this.queue.shift();
+      }
+    } else if (isPlainSetRequest(first)) {
+      let bytes = first.value.length;
+      for (let next = this.queue[0]; next?.type === 'request' && isPlainSetRequest(next.request); next = this.queue[0]) {
+        bytes += next.request.value.length;
+        if (more.length + 1 >= MAX_MERGED_SETS || bytes > MAX_MERGED_SET_BYTES) break;
+        more.push(next);
+        this.queue.shift();
+      }
     }
+    return more;
   }
 
   private async execute(batch: RequestEvent[]): Promise<Response[]> {
     try {
-      if (batch.length === 1) return [await executeCommand(batch[0]!.request, this.ctx)];
-      return await executeGets(batch.map((e) => e.request as GetRequest), this.ctx);
+      const first = batch[0]!.request;
+      if (batch.length === 1) return [await executeCommand(first, this.ctx)];
+      if (isPlainGet(first)) return await executeGets(batch.map((e) => e.request as GetRequest), this.ctx);
+      return await executeSets(batch.map((e) => e.request as StoreRequest), this.ctx);
     } catch (error) {
       const response = this.failure(batch[0]!.request, error);
       return batch.map(() => response);

@@ -1,6 +1,8 @@
 import type { Item, StoreOutcome } from '../protocol/response.js';
 import { Batcher } from './batcher.js';
-import type { ArithmeticInput, ArithmeticResult, ItemDecider, KvStore, StoreInput, StoredItem } from './kv-store.js';
+import {
+  isPlainSet, type ArithmeticInput, type ArithmeticResult, type ItemDecider, type KvStore, type StoreInput, type StoredItem,
+} from './kv-store.js';
 import type { MysqlKvStore } from './mysql-kv-store.js';
 
 export interface CoalescingOptions {
@@ -23,7 +25,8 @@ export interface CoalescingOptions {
 export class CoalescingStore implements KvStore {
   /** plain gets (their reads count as accesses), and reads that record nothing */
   private readonly reads: Record<'record' | 'none', Batcher<Buffer[], Map<string, StoredItem>>>;
-  private readonly writes: Batcher<StoreInput, { outcome: 'stored'; cas: bigint }>;
+  /** groups of plain sets; a group (one connection's pipelined sets) never splits across batches */
+  private readonly writes: Batcher<StoreInput[], Array<{ outcome: 'stored'; cas: bigint }>>;
 
   constructor(private readonly inner: MysqlKvStore, private readonly options: CoalescingOptions) {
     const reads = (access?: 'record') => new Batcher<Buffer[], Map<string, StoredItem>>(
@@ -34,7 +37,11 @@ export class CoalescingStore implements KvStore {
       { maxInFlight: options.maxInFlight, maxWeight: options.maxBatchKeys },
     );
     this.reads = { record: reads('record'), none: reads() };
-    this.writes = new Batcher((inputs) => inner.setMany(inputs), {
+    this.writes = new Batcher(async (groups) => {
+      const results = await inner.setMany(groups.flat());
+      let at = 0;
+      return groups.map((group) => results.slice(at, (at += group.length)));
+    }, {
       maxInFlight: options.maxWritesInFlight,
       maxWeight: options.maxBatchBytes,
     });
@@ -48,10 +55,20 @@ export class CoalescingStore implements KvStore {
   }
 
   store(input: StoreInput): Promise<{ outcome: StoreOutcome; cas?: bigint }> {
-    if (input.mode === 'set' && input.cas === 0n && !input.invalidate && input.value.length <= this.options.maxBatchBytes) {
-      return this.writes.submit(input, Math.max(1, input.value.length));
+    if (isPlainSet(input) && input.value.length <= this.options.maxBatchBytes) {
+      return this.writes.submit([input], Math.max(1, input.value.length)).then((results) => results[0]!);
     }
     return this.inner.store(input);
+  }
+
+  /**
+   * A connection's pipelined sets join a merged write together, in their order: two batches
+   * may commit in either order, so sets of one client must not be split between them.
+   */
+  setMany(inputs: StoreInput[]): Promise<Array<{ outcome: 'stored'; cas: bigint }>> {
+    if (inputs.length === 0) return Promise.resolve([]);
+    const weight = inputs.reduce((sum, input) => sum + Math.max(1, input.value.length), 0);
+    return this.writes.submit(inputs, weight);
   }
 
   getAndTouch(keys: Buffer[], exptime: number): Promise<Map<string, Item>> {

@@ -110,6 +110,11 @@ export interface KvStore {
   getAndTouch(keys: Buffer[], exptime: number): Promise<Map<string, Item>>;
   store(input: StoreInput): Promise<{ outcome: StoreOutcome; cas?: bigint }>;
   /**
+   * Plain sets (mode 'set', no CAS), applied in the order given: for a key set twice the later
+   * value wins, as if they had run one after another. Each gets a CAS of its own.
+   */
+  setMany(inputs: StoreInput[]): Promise<Array<{ outcome: 'stored'; cas: bigint }>>;
+  /**
    * delete, only if the item has `cas` when one is given; with invalidate the item is kept,
    * marked stale with a fresh CAS and its recache token released ('deleted' then means marked)
    */
@@ -120,6 +125,11 @@ export interface KvStore {
   modify<T>(key: Buffer, decide: ItemDecider<T>): Promise<T>;
   /** hide every item written before now + delay (delay follows exptime rules; 0 = now) */
   flushAll(delay: number): Promise<void>;
+}
+
+/** A set whose effect does not depend on what it overwrites, so it may share a statement. */
+export function isPlainSet(input: { mode: string; cas: bigint; invalidate?: boolean }): boolean {
+  return input.mode === 'set' && input.cas === 0n && !input.invalidate;
 }
 
 export const mapKey = (key: Buffer): string => key.toString('latin1');

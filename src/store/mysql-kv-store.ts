@@ -176,14 +176,29 @@ export class MysqlKvStore implements KvStore {
       const cas: bigint[] = [];
       for (let i = 0; i < inputs.length; i++) cas.push(await this.casAllocator.allocate());
       const order = inputs.map((_, i) => i).sort((x, y) => Buffer.compare(inputs[x]!.key, inputs[y]!.key) || x - y);
-      const size = SET_BATCH_SIZES.find((n) => n >= order.length) ?? order.length;
-      // Padding repeats the last row: writing the same row twice leaves the same result.
-      while (order.length < size) order.push(order[order.length - 1]!);
-      const params = order.flatMap((i) => {
-        const input = inputs[i]!;
-        return [input.key, input.value, input.flags, cas[i]!.toString(), input.binaryKey ? ItemBit.binaryKey : 0, ...expiryParams(input.exptime)];
+      const statements: Array<{ sql: string; params: unknown[] }> = [];
+      for (let from = 0; from < order.length; from += MAX_SET_ROWS) {
+        const rows = order.slice(from, from + MAX_SET_ROWS);
+        const size = SET_BATCH_SIZES.find((n) => n >= rows.length)!;
+        // Padding repeats the last row: writing the same row twice leaves the same result.
+        while (rows.length < size) rows.push(rows[rows.length - 1]!);
+        const params = rows.flatMap((i) => {
+          const input = inputs[i]!;
+          return [input.key, input.value, input.flags, cas[i]!.toString(), input.binaryKey ? ItemBit.binaryKey : 0, ...expiryParams(input.exptime)];
+        });
+        statements.push({ sql: this.sql.setMany(size), params });
+      }
+      await this.db(async (c) => {
+        if (statements.length === 1) {
+          await c.execute(statements[0]!.sql, statements[0]!.params);
+          return;
+        }
+        // Rows are sorted, so several statements lock in key order too; one transaction
+        // keeps the sets all-or-nothing, as one statement would.
+        await transaction(c, async () => {
+          for (const { sql, params } of statements) await c.execute(sql, params);
+        });
       });
-      await this.db((c) => c.execute(this.sql.setMany(size), params));
       return inputs.map((_, i) => ({ outcome: 'stored' as const, cas: cas[i]! }));
     });
   }
@@ -451,6 +466,7 @@ const BATCH_SIZES = [1, 4, 16, 64, 256];
  */
 /** Row counts of merged sets, so only a few statements are ever prepared. */
 const SET_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64];
+const MAX_SET_ROWS = SET_BATCH_SIZES[SET_BATCH_SIZES.length - 1]!;
 
 function keyBatches<T>(keys: T[]): T[][] {
   const largest = BATCH_SIZES[BATCH_SIZES.length - 1]!;

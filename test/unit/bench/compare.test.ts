@@ -66,9 +66,11 @@ describe('bench compare', function () {
       cell('raw-sql', 'get', 1, 5_000, 0.2),
       cell('memgate-text', 'get', 1, 3_000, 0.35),
       cell('memgate-text', 'get', 16, 120_000, 2, 16),
+      cell('raw-sql', 'get', 16, 24_000, 8, 16),
+      cell('memgate-text', 'set', 16, 30_000, 2, 16),
     ];
 
-    it('puts memgate ops/s over raw SQL (same workload and connections) and memcached (same depth)', function () {
+    it('puts memgate ops/s over raw SQL and over memcached at the same workload, connections and depth', function () {
       const rows = withRatios(cells);
       const text16 = rows.find((r) => r.target === 'memgate-text' && r.workload === 'get' && r.connections === 16 && r.depth === 1)!;
       expect(text16.vsRawSql).to.equal(2);
@@ -76,20 +78,25 @@ describe('bench compare', function () {
       expect(text16.p50OverRawSqlMs).to.be.closeTo(-0.4, 1e-9);
       // binary falls back to memcached's text row when memcached binary was not measured
       expect(rows.find((r) => r.target === 'memgate-binary')!.vsMemcached).to.equal(25_000 / 80_000);
-      // the depth-16 row has no memcached row at depth 16, but raw SQL (always depth 1) still counts
-      const deep = rows.find((r) => r.depth === 16)!;
-      expect(deep.vsRawSql).to.equal(6);
+      // at depth 16 raw SQL's own depth-16 row counts; memcached was not measured there
+      const deep = rows.find((r) => r.target === 'memgate-text' && r.workload === 'get' && r.depth === 16)!;
+      expect(deep.vsRawSql).to.equal(5);
       expect(deep.vsMemcached).to.equal(null);
+      // no raw SQL row at that depth: no ratio rather than one against another depth
+      expect(rows.find((r) => r.workload === 'set' && r.depth === 16)!.vsRawSql).to.equal(null);
       expect(rows.find((r) => r.target === 'raw-sql')!.vsRawSql).to.equal(null);
     });
 
-    it('checks the targets on depth-1 rows and says which were not measured', function () {
+    it('checks the throughput targets at every depth, latency at depth 1, and says which were not measured', function () {
       const checks = checkTargets(withRatios(cells));
       const find = (target: string, description: string) => checks.find((c) => c.target === target && c.description.startsWith(description))!;
-      expect(find('memgate-text', 'get at 16')).to.include({ measured: 2, met: true });
-      expect(find('memgate-binary', 'get at 16')).to.include({ met: false });
-      expect(find('memgate-text', 'set at 16')).to.include({ measured: 0.9, met: false });
-      expect(find('memgate-binary', 'set at 16')).to.include({ measured: null, met: null });
+      expect(find('memgate-text', 'get at 16 connections, depth 1,')).to.include({ measured: 2, met: true });
+      expect(find('memgate-binary', 'get at 16 connections, depth 1,')).to.include({ met: false });
+      expect(find('memgate-text', 'set at 16 connections, depth 1,')).to.include({ measured: 0.9, met: false });
+      expect(find('memgate-binary', 'set at 16 connections, depth 1,')).to.include({ measured: null, met: null });
+      expect(find('memgate-text', 'get at 16 connections, depth 16,')).to.include({ measured: 5, met: true });
+      expect(find('memgate-text', 'set at 16 connections, depth 16,')).to.include({ measured: null, met: null });
+      expect(checks.filter((c) => c.description.startsWith('get at 1 connection'))).to.have.length(2);
       expect(find('memgate-text', 'get at 1 ')!.measured).to.be.closeTo(0.15, 1e-9);
       expect(find('memgate-text', 'get at 1 ').met).to.equal(true);
       // no mix cells at all in this run: no mix check
@@ -109,8 +116,8 @@ describe('bench compare', function () {
       expect(withCpu[2]).to.match(/\s0\s+-\/40\/57$/);
       expect(withCpu[3]).to.match(/\s0\s+47\/19\/26$/);
       const targets = formatTargets(checkTargets(rows));
-      expect(targets).to.match(/set at 16 connections, ops\/s vs raw SQL\s+memgate-text\s+0\.90x\s+>= 1\.0x\s+NO/);
-      expect(targets).to.match(/get at 1 connection, p50 minus raw SQL's p50\s+memgate-text\s+\+0\.150 ms\s+<= 0\.200 ms\s+yes/);
+      expect(targets).to.match(/set at 16 connections, depth 1, ops\/s vs raw SQL\s+memgate-text\s+0\.90x\s+>= 1\.0x\s+NO/);
+      expect(targets).to.match(/get at 1 connection, depth 1, p50 minus raw SQL's p50\s+memgate-text\s+\+0\.150 ms\s+<= 0\.200 ms\s+yes/);
     });
   });
 

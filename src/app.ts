@@ -53,8 +53,8 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     }, logger);
     // Released after the server has drained, before the pool: reads served last keep their marks.
     releasers.push('access marks', () => tableStore.flushAccesses());
-    const store = config.coalesce.enabled ? new CoalescingStore(tableStore, config.coalesce) : tableStore;
-    const ctx = commandContext(config, store, pool, logger);
+    const coalescing = config.coalesce.enabled ? new CoalescingStore(tableStore, config.coalesce) : null;
+    const ctx = commandContext(config, coalescing ?? tableStore, pool, logger, coalescing);
     if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });
     const server = await startServer({
       host: config.listen.host,
@@ -131,7 +131,9 @@ async function ensureSchema(pool: DatabasePool, config: GatewayConfig, logger: L
   await attempt();
 }
 
-function commandContext(config: GatewayConfig, store: KvStore, pool: DatabasePool, logger: Logger): CommandContext {
+function commandContext(
+  config: GatewayConfig, store: KvStore, pool: DatabasePool, logger: Logger, coalescing: CoalescingStore | null,
+): CommandContext {
   const stats = new ServerStats();
   const version = reportedVersion();
   return {
@@ -160,7 +162,13 @@ function commandContext(config: GatewayConfig, store: KvStore, pool: DatabasePoo
       ],
     },
     async extraStats() {
-      return databaseStats(pool);
+      const merged: Array<[string, string]> = coalescing ? [
+        ['coalesce_read_queries', String(coalescing.counts.readBatches)],
+        ['coalesce_read_keys', String(coalescing.counts.readKeys)],
+        ['coalesce_write_statements', String(coalescing.counts.writeBatches)],
+        ['coalesce_write_sets', String(coalescing.counts.writeSets)],
+      ] : [];
+      return [...databaseStats(pool), ...merged];
     },
     async databaseTime() {
       try {

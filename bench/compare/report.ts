@@ -17,6 +17,8 @@ export interface Cell extends LoadResult {
    * memcached; null for raw SQL), MariaDB, and the load generator (its process).
    */
   cpuPercent?: { server: number | null; database: number | null; generator: number };
+  /** memgate: keys per merged read and sets per merged write during the cell (null: none ran). */
+  merged?: { keysPerRead: number | null; setsPerWrite: number | null };
 }
 
 export interface CellRow extends Cell {
@@ -109,12 +111,13 @@ function table(header: string[], lines: string[][], rightAligned: boolean[]): st
 }
 
 export function formatRows(rows: readonly CellRow[]): string {
-  const header = ['workload', 'conns', 'target', 'depth', 'ops/s', 'p50 ms', 'p99 ms', 'x raw-sql', 'x memcached', 'errors', '%cpu srv/db/gen'];
+  const header = ['workload', 'conns', 'target', 'depth', 'ops/s', 'p50 ms', 'p99 ms', 'x raw-sql', 'x memcached', 'errors', '%cpu srv/db/gen', 'merged r/w'];
   const cpu = (r: CellRow) => {
     if (!r.cpuPercent) return '-';
     const { server, database, generator } = r.cpuPercent;
     return [server, database, generator].map((v) => fixed(v, 0)).join('/');
   };
+  const merged = (r: CellRow) => (r.merged ? `${fixed(r.merged.keysPerRead, 1)}/${fixed(r.merged.setsPerWrite, 1)}` : '-');
   const lines = rows.map((r) => [
     r.workload,
     String(r.connections),
@@ -127,8 +130,9 @@ export function formatRows(rows: readonly CellRow[]): string {
     fixed(r.vsMemcached, 3),
     String(r.errors),
     cpu(r),
+    merged(r),
   ]);
-  return table(header, lines, [false, true, false, true, true, true, true, true, true, true, true]);
+  return table(header, lines, [false, true, false, true, true, true, true, true, true, true, true, true]);
 }
 
 export function formatTargets(checks: readonly TargetCheck[]): string {

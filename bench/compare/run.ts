@@ -15,7 +15,7 @@ import { measureConnectionScale, type ConnectionScaleResult } from './connection
 import { benchKeys, benchValue, runLoad, type LoadSpec, type MemcacheTarget, type SqlTarget, type Workload } from './load.js';
 import { layoutFor } from '../../src/embedded/layout.js';
 import {
-  freePort, openFilesLimit, pidFromFile, processCpuSeconds, rssKb, startGateway, startMemcached, type ServerProcess,
+  freePort, openFilesLimit, pidFromFile, processCpuSeconds, rssKb, serverStats, startGateway, startMemcached, type ServerProcess,
 } from './processes.js';
 import { prepareRawTable, rawStatements } from './raw-sql.js';
 import { TARGET_NAMES, checkTargets, formatRows, formatTargets, withRatios, type Cell, type CellRow, type TargetCheck, type TargetName } from './report.js';
@@ -161,6 +161,27 @@ function formatConnectionScale(r: ConnectionScaleResult, options: ComparisonOpti
   ].join('\n');
 }
 
+type MergeCounts = Record<'readQueries' | 'readKeys' | 'writeStatements' | 'writeSets', number>;
+
+/** The gateway's coalescing counters (stats coalesce_*). */
+async function mergeCounts(port: number): Promise<MergeCounts> {
+  const stats = await serverStats(port);
+  const n = (name: string) => Number(stats.get(name) ?? Number.NaN);
+  return {
+    readQueries: n('coalesce_read_queries'), readKeys: n('coalesce_read_keys'),
+    writeStatements: n('coalesce_write_statements'), writeSets: n('coalesce_write_sets'),
+  };
+}
+
+/** Keys per merged read and sets per merged write during a cell (warm-up included); null: none ran. */
+function mergedPer(before: MergeCounts, after: MergeCounts): { keysPerRead: number | null; setsPerWrite: number | null } {
+  const per = (items: number, statements: number) => (statements > 0 ? items / statements : null);
+  return {
+    keysPerRead: per(after.readKeys - before.readKeys, after.readQueries - before.readQueries),
+    setsPerWrite: per(after.writeSets - before.writeSets, after.writeStatements - before.writeStatements),
+  };
+}
+
 const cellName = (c: { workload: string; connections: number; target: string; depth: number }) =>
   `${c.workload} x${c.connections} ${c.target} depth ${c.depth}`;
 
@@ -268,6 +289,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
       const spec: LoadSpec = { ...base, target: targetOf(step.target), workload: step.workload, connections: step.connections, depth: step.depth };
       const serverPid = step.target.startsWith('memgate-') ? gateway!.pid : step.target.startsWith('memcached-') ? memcached!.pid : null;
       const cpuBefore = { server: serverPid ? processCpuSeconds(serverPid) : Number.NaN, database: dbPid ? processCpuSeconds(dbPid) : Number.NaN, generator: process.cpuUsage() };
+      const mergedBefore = step.target.startsWith('memgate-') ? await mergeCounts(gateway!.port) : null;
       const startedAt = performance.now();
       try {
         const result = await runLoad(spec);
@@ -279,7 +301,8 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
           database: dbPid ? share(processCpuSeconds(dbPid) - cpuBefore.database) : null,
           generator: share((generator.user + generator.system) / 1e6) ?? 0,
         };
-        cells.push({ ...step, ...result, cpuPercent });
+        const merged = mergedBefore ? mergedPer(mergedBefore, await mergeCounts(gateway!.port)) : undefined;
+        cells.push({ ...step, ...result, cpuPercent, merged });
         log(`[${i + 1}/${plan.length}] ${cellName(step)}: ${result.opsPerSecond.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(3)} ms${result.errors ? `, ${result.errors} errors (${result.firstError})` : ''}`);
       } catch (error) {
         const message = (error as Error).message;
@@ -322,6 +345,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     print(`memgate vs raw mysql2 vs memcached — ${machine.cpus} CPUs, node ${machine.node}, MariaDB ${mariadbVersion}, ${options.seconds} s per row, ${options.keyCount} keys, ${options.valueSize} B values, mix = 90% get / 10% set`);
     print('depth = requests in flight per connection; x raw-sql / x memcached = memgate ops/s over theirs (memcached: same protocol if measured, else text)');
     print('%cpu = CPU used during the cell in % of one core by the server (memgate/memcached), MariaDB and the load generator');
+    print('merged r/w = keys per merged read query / sets per merged write statement in the gateway (coalescing)');
     print('');
     print(formatRows(rows));
     for (const row of rows.filter((r) => r.firstError)) print(`  ${cellName(row)}: first error: ${row.firstError}`);

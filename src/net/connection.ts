@@ -24,6 +24,8 @@ const MAX_MERGED_KEYS = 128;
 /** The same for pipelined plain sets: most sets, and most value bytes, written by one statement. */
 const MAX_MERGED_SETS = 64;
 const MAX_MERGED_SET_BYTES = 256 * 1024;
+/** Replies up to this size are copied into one buffer and sent with one write. */
+const MAX_COPIED_REPLY_BYTES = 64 * 1024;
 
 type RequestEvent = Extract<QueuedEvent, { type: 'request' }>;
 
@@ -39,6 +41,9 @@ export class ClientConnection {
   private ending = false;
   private inputEnded = false;
   private readonly idle: Array<() => void> = [];
+  /** reply bytes produced but not yet handed to the socket */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -114,42 +119,41 @@ export class ClientConnection {
   private async run(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.socket.cork();
     try {
       while (this.queue.length > 0 && !this.socket.destroyed) {
         if (this.socket.writableNeedDrain) {
           // The client is not reading its replies: produce no more until it does, or
           // its queued requests would turn into unbounded reply buffers here.
-          this.socket.uncork();
           await this.drained();
-          this.socket.cork();
           continue;
         }
         const event = this.queue.shift()!;
         if (event.type === 'reply') {
           this.write(event.data);
         } else if (event.type === 'close') {
+          this.flush();
           this.hangUp();
         } else {
           const batch = [event, ...this.takeSimilar(event.request)];
           // Let replies of earlier requests leave while these wait for the database.
-          this.socket.uncork();
+          this.flush();
           const responses = await this.execute(batch);
-          this.socket.cork();
           for (const [i, queued] of batch.entries()) {
             if (i > 0 && this.socket.writableNeedDrain) {
-              this.socket.uncork();
+              this.flush();
               await this.drained();
-              this.socket.cork();
             }
-            queued.respond(responses[i]!, (piece) => this.write(piece));
+            queued.respond(responses[i]!, this.write);
           }
-          if (responses.some((r) => r.kind === 'quit')) this.hangUp();
+          if (responses.some((r) => r.kind === 'quit')) {
+            this.flush();
+            this.hangUp();
+          }
         }
         this.updateFlow();
       }
     } finally {
-      this.socket.uncork();
+      this.flush();
       this.running = false;
       this.updateFlow();
       this.notifyIdle();
@@ -216,10 +220,31 @@ export class ClientConnection {
     return { kind: 'serverError', message: 'internal error' };
   }
 
-  private write(piece: string | Buffer): void {
+  /** Reply pieces are gathered and sent with one write: a write to a socket costs a system call. */
+  private readonly write = (piece: string | Buffer): void => {
+    const data = typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece;
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+  };
+
+  private flush(): void {
+    const { pending } = this;
+    if (pending.length === 0) return;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
     if (this.socket.destroyed) return;
-    this.ctx.stats.count('bytes_written', typeof piece === 'string' ? Buffer.byteLength(piece, 'latin1') : piece.length);
-    this.socket.write(typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece);
+    this.ctx.stats.count('bytes_written', bytes);
+    if (pending.length === 1) {
+      this.socket.write(pending[0]!);
+    } else if (bytes <= MAX_COPIED_REPLY_BYTES) {
+      this.socket.write(Buffer.concat(pending, bytes));
+    } else {
+      // Large values go out as they are (one writev), not copied.
+      this.socket.cork();
+      for (const data of pending) this.socket.write(data);
+      this.socket.uncork();
+    }
   }
 
   private notifyIdle(): void {

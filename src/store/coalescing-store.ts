@@ -27,18 +27,26 @@ export class CoalescingStore implements KvStore {
   private readonly reads: Record<'record' | 'none', Batcher<Buffer[], Map<string, StoredItem>>>;
   /** groups of plain sets; a group (one connection's pipelined sets) never splits across batches */
   private readonly writes: Batcher<StoreInput[], Array<{ outcome: 'stored'; cas: bigint }>>;
+  /** how much merging happens: statements run for merged commands, and commands merged */
+  readonly counts = { readBatches: 0, readKeys: 0, writeBatches: 0, writeSets: 0 };
 
   constructor(private readonly inner: MysqlKvStore, private readonly options: CoalescingOptions) {
     const reads = (access?: 'record') => new Batcher<Buffer[], Map<string, StoredItem>>(
       async (requests) => {
-        const found = await inner.get(requests.flat(), { access });
+        const keys = requests.flat();
+        this.counts.readBatches++;
+        this.counts.readKeys += keys.length;
+        const found = await inner.get(keys, { access });
         return requests.map(() => found);
       },
       { maxInFlight: options.maxInFlight, maxWeight: options.maxBatchKeys },
     );
     this.reads = { record: reads('record'), none: reads() };
     this.writes = new Batcher(async (groups) => {
-      const results = await inner.setMany(groups.flat());
+      const inputs = groups.flat();
+      this.counts.writeBatches++;
+      this.counts.writeSets += inputs.length;
+      const results = await inner.setMany(inputs);
       let at = 0;
       return groups.map((group) => results.slice(at, (at += group.length)));
     }, {

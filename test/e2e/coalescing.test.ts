@@ -43,4 +43,35 @@ describe('e2e: coalescing across connections', function () {
     expect(getStatements, 'statements for 32 concurrent gets').to.be.below(CLIENTS / 2);
     expect(setStatements, 'statements for 32 concurrent sets').to.be.below(CLIENTS / 2);
   });
+
+  it('writes one connection\'s pipelined sets with one statement, in order: the last set of a key wins', async () => {
+    const c = clients[0]!;
+    const sets = ['p-a', 'p-b', 'p-a', 'p-c', 'p-a'].map((key, i) => `set ${key} ${i} 0 2\r\nv${i}\r\n`);
+    const before = await executed();
+    c.send(sets.join('') + 'get p-a p-b p-c\r\n');
+    const replies = [];
+    for (let i = 0; i < sets.length + 1; i++) replies.push(await c.reply());
+    const statements = (await executed()) - before;
+    expect(replies.slice(0, sets.length)).to.deep.equal(sets.map(() => 'STORED\r\n'));
+    expect(replies[sets.length]).to.equal('VALUE p-a 4 2\r\nv4\r\nVALUE p-b 1 2\r\nv1\r\nVALUE p-c 3 2\r\nv3\r\nEND\r\n');
+    // one merged upsert for the five sets (the parser may cut the stream in two), one read
+    expect(statements, 'statements for 5 pipelined sets and a get').to.be.at.most(3);
+  });
+
+  it('more pipelined sets than one statement holds: every set stored once, each with its own CAS, in order', async () => {
+    const c = clients[1]!;
+    const count = 150; // more than the 64 rows of one merged statement
+    let pipeline = '';
+    for (let i = 0; i < count; i++) pipeline += `set many-${i % 100} 0 0 ${String(i).length}\r\n${i}\r\n`;
+    c.send(pipeline);
+    for (let i = 0; i < count; i++) expect(await c.reply()).to.equal('STORED\r\n');
+    const keys = Array.from({ length: 100 }, (_, i) => `many-${i}`);
+    const got = await c.request(`gets ${keys.join(' ')}\r\n`);
+    const items = [...got.matchAll(/^VALUE (\S+) 0 \d+ (\d+)\r\n(\d+)\r\n/gm)];
+    expect(items.map((m) => m[1])).to.deep.equal(keys);
+    // keys 0-49 were set twice: the later set (i + 100) wins
+    expect(items.map((m) => Number(m[3]))).to.deep.equal(keys.map((_, i) => (i < 50 ? i + 100 : i)));
+    const cas = items.map((m) => m[2]);
+    expect(new Set(cas).size, 'distinct CAS values').to.equal(cas.length);
+  });
 });

@@ -224,6 +224,32 @@ describe('MysqlKvStore (real MariaDB)', function () {
     expect(free.get('cap-3-late')).to.be.within(4998, 5000);
   });
 
+  it('writes more merged sets than one statement holds in order, in statements of at most 64 rows', async () => {
+    // 150 sets over 100 keys (the first 50 twice), shuffled key order: three statements of 64 rows
+    const inputs = Array.from({ length: 150 }, (_, i) => ({
+      mode: 'set' as const, key: k(`chunk-${(i * 37) % 100}`), value: k(`v${i}`), flags: i, exptime: 0, cas: 0n,
+    }));
+    const executed = async () => Number((await sql("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'") as Array<{ Value: string }>)[0]!.Value);
+    const store = makeStore(pools[0]!, 1000);
+    const before = await executed();
+    const results = await store.setMany(inputs);
+    // 64 + 64 + 22 rows and one CAS block reservation; one 150-row statement would be one
+    // more prepared statement per distinct batch size
+    expect((await executed()) - before, 'statements').to.equal(4);
+    expect(results).to.have.length(150);
+    expect(new Set(results.map((r) => r.cas)).size, 'a CAS of its own for every set').to.equal(150);
+    const rows = await sql(`SELECT mkey, string_value, flags, cas_value FROM \`${table}\` WHERE mkey LIKE ?`, [k('chunk-%')]) as
+      Array<{ mkey: Buffer; string_value: Buffer; flags: number; cas_value: string }>;
+    expect(rows).to.have.length(100);
+    for (const row of rows) {
+      // the later of two sets of a key wins, with its value, flags and CAS
+      const last = inputs.map((input, i) => ({ input, i })).filter(({ input }) => input.key.equals(row.mkey)).pop()!;
+      expect(row.string_value.toString(), row.mkey.toString()).to.equal(`v${last.i}`);
+      expect(Number(row.flags)).to.equal(last.i);
+      expect(BigInt(row.cas_value)).to.equal(results[last.i]!.cas);
+    }
+  });
+
   it('refuses an append that would exceed the item size (NOT_STORED), keeping the old value', async () => {
     const big = Buffer.alloc(ITEM_SIZE_MAX - 200, 'a');
     await a.store({ mode: 'set', key: k('big'), value: big, flags: 0, exptime: 0, cas: 0n });

@@ -107,14 +107,14 @@ describe('bench compare', function () {
       const rows = withRatios(cells);
       const lines = formatRows(rows).split('\n');
       expect(lines).to.have.length(cells.length + 2);
-      expect(lines[2]).to.match(/^get\s+16\s+raw-sql\s+1\s+20000\s+0\.800\s+2\.400\s+-\s+-\s+0\s+-$/);
-      expect(lines[3]).to.match(/^get\s+16\s+memgate-text\s+1\s+40000\s+0\.400\s+1\.200\s+2\.00\s+0\.500\s+0\s+-$/);
+      expect(lines[2]).to.match(/^get\s+16\s+raw-sql\s+1\s+20000\s+0\.800\s+2\.400\s+-\s+-\s+0\s+-\s+-$/);
+      expect(lines[3]).to.match(/^get\s+16\s+memgate-text\s+1\s+40000\s+0\.400\s+1\.200\s+2\.00\s+0\.500\s+0\s+-\s+-$/);
       const withCpu = formatRows(withRatios([
         { ...cells[0]!, cpuPercent: { server: null, database: 40, generator: 57 } },
-        { ...cells[1]!, cpuPercent: { server: 47, database: 19, generator: 26 } },
+        { ...cells[1]!, cpuPercent: { server: 47, database: 19, generator: 26 }, merged: { keysPerRead: 7.25, setsPerWrite: null } },
       ])).split('\n');
-      expect(withCpu[2]).to.match(/\s0\s+-\/40\/57$/);
-      expect(withCpu[3]).to.match(/\s0\s+47\/19\/26$/);
+      expect(withCpu[2]).to.match(/\s0\s+-\/40\/57\s+-$/);
+      expect(withCpu[3]).to.match(/\s0\s+47\/19\/26\s+7\.3\/-$/);
       const targets = formatTargets(checkTargets(rows));
       expect(targets).to.match(/set at 16 connections, depth 1, ops\/s vs raw SQL\s+memgate-text\s+0\.90x\s+>= 1\.0x\s+NO/);
       expect(targets).to.match(/get at 1 connection, depth 1, p50 minus raw SQL's p50\s+memgate-text\s+\+0\.150 ms\s+<= 0\.200 ms\s+yes/);

@@ -91,12 +91,12 @@ function positive(value: string | undefined, name: string, min = 0): number | un
 }
 
 export const DEFAULT_OPTIONS: ComparisonOptions = {
-  seconds: 5,
+  seconds: 4,
   warmupSeconds: 0.5,
   workloads: ['get', 'set', 'mix'],
   concurrencies: [1, 16, 64],
   targets: ['raw-sql', 'memgate-text', 'memgate-binary', 'memcached-text'],
-  depths: [1],
+  depths: [1, 4],
   keyCount: 10_000,
   valueSize: 1024,
   totalConnections: 5000,
@@ -276,7 +276,8 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     for (const workload of options.workloads) {
       for (const connections of options.concurrencies) {
         for (const target of options.targets) {
-          for (const depth of options.depths) plan.push({ workload, connections, target, depth });
+          // A lone connection is measured closed-loop only: its row is the latency target's.
+          for (const depth of connections === 1 ? [1] : options.depths) plan.push({ workload, connections, target, depth });
         }
       }
     }

@@ -225,6 +225,9 @@ export class ClientConnection {
     const data = typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece;
     this.pending.push(data);
     this.pendingBytes += data.length;
+    // Big replies go to the socket as they come, so that writableNeedDrain tells when the
+    // client stops reading.
+    if (this.pendingBytes >= MAX_COPIED_REPLY_BYTES) this.flush();
   };
 
   private flush(): void {

@@ -158,6 +158,7 @@ function commandContext(
         ['db_pool_size', String(config.db.poolSize)],
         ['coalesce_enabled', config.coalesce.enabled ? 'yes' : 'no'],
         ['coalesce_max_in_flight', String(config.coalesce.maxInFlight)],
+        ['coalesce_window_ms', String(config.coalesce.windowMs)],
         ['db_reads', config.db.reads],
       ],
     },

@@ -144,6 +144,10 @@ export const configSchema = {
       doc: 'Most value bytes in one merged write (k/m suffixes allowed); larger sets run alone.',
       format: 'size', default: 262144, env: 'MEMGATE_COALESCE_MAX_BATCH_BYTES', arg: 'coalesce-max-batch-bytes',
     },
+    windowMs: {
+      doc: 'How long a get or plain set that finds the database idle waits for others to merge with, in ms. 0: it starts at once (what arrives while statements run is merged anyway). A window trades latency for fewer, larger statements.',
+      format: 'nat', default: 0, env: 'MEMGATE_COALESCE_WINDOW_MS', arg: 'coalesce-window-ms',
+    },
   },
   sasl: {
     passwordFile: {

@@ -14,6 +14,8 @@ export interface CoalescingOptions {
   maxBatchKeys: number;
   /** most value bytes in one merged write; a larger set runs on its own */
   maxBatchBytes: number;
+  /** ms a request that could start at once waits for others to merge with (0: none) */
+  windowMs?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export class CoalescingStore implements KvStore {
         const found = await inner.get(keys, { access });
         return requests.map(() => found);
       },
-      { maxInFlight: options.maxInFlight, maxWeight: options.maxBatchKeys },
+      { maxInFlight: options.maxInFlight, maxWeight: options.maxBatchKeys, windowMs: options.windowMs },
     );
     this.reads = { record: reads('record'), none: reads() };
     this.writes = new Batcher(async (groups) => {
@@ -52,6 +54,7 @@ export class CoalescingStore implements KvStore {
     }, {
       maxInFlight: options.maxWritesInFlight,
       maxWeight: options.maxBatchBytes,
+      windowMs: options.windowMs,
     });
   }
 

@@ -61,4 +61,36 @@ describe('Batcher', () => {
     batches[2]!.finish();
     expect(await after).to.equal(40);
   });
+
+  describe('with a window', () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('holds a request that could start at once for the window, and merges what arrives within it', async () => {
+      const { batches, run } = manualRunner();
+      const batcher = new Batcher(run, { maxInFlight: 1, maxWeight: 100, windowMs: 40 });
+      const results = [batcher.submit(1, 1)];
+      await sleep(10);
+      expect(batches, 'nothing starts before the window ends').to.have.length(0);
+      results.push(batcher.submit(2, 1), batcher.submit(3, 1));
+      await sleep(60);
+      expect(batches.map((b) => b.items)).to.deep.equal([[1, 2, 3]]);
+      batches[0]!.finish();
+      expect(await Promise.all(results)).to.deep.equal([10, 20, 30]);
+    });
+
+    it('starts at once when the batch is full, and never holds requests that waited for a running batch', async () => {
+      const { batches, run } = manualRunner();
+      const batcher = new Batcher(run, { maxInFlight: 1, maxWeight: 4, windowMs: 10_000 });
+      const full = [1, 2, 3, 4].map((n) => batcher.submit(n, 1));
+      expect(batches.map((b) => b.items), 'a full batch does not wait').to.deep.equal([[1, 2, 3, 4]]);
+      const waiting = [batcher.submit(5, 1)];
+      batches[0]!.finish();
+      await Promise.all(full);
+      await tick();
+      // 5 waited for the running batch: it starts as soon as that one is done, not after 10 s
+      expect(batches.map((b) => b.items)).to.deep.equal([[1, 2, 3, 4], [5]]);
+      batches[1]!.finish();
+      expect(await Promise.all(waiting)).to.deep.equal([50]);
+    });
+  });
 });

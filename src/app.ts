@@ -63,6 +63,8 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       maxQueuedRequests: config.listen.maxQueuedRequests,
       shutdownGraceMs: config.listen.shutdownGraceMs,
       itemSizeMax: config.items.sizeMax,
+      // A connection's pipelined sets never make a merged write bigger than the setting allows.
+      maxMergedSetBytes: config.coalesce.maxBatchBytes,
       sasl: users ? new PlainAuthenticator(users, ctx.stats) : undefined,
     }, ctx, logger);
     releasers.push('server', () => server.close());
@@ -164,9 +166,9 @@ function commandContext(
     },
     async extraStats() {
       const merged: Array<[string, string]> = coalescing ? [
-        ['coalesce_read_queries', String(coalescing.counts.readBatches)],
+        ['coalesce_read_batches', String(coalescing.counts.readBatches)],
         ['coalesce_read_keys', String(coalescing.counts.readKeys)],
-        ['coalesce_write_statements', String(coalescing.counts.writeBatches)],
+        ['coalesce_write_batches', String(coalescing.counts.writeBatches)],
         ['coalesce_write_sets', String(coalescing.counts.writeSets)],
       ] : [];
       return [...databaseStats(pool), ...merged];

@@ -168,8 +168,8 @@ async function mergeCounts(port: number): Promise<MergeCounts> {
   const stats = await serverStats(port);
   const n = (name: string) => Number(stats.get(name) ?? Number.NaN);
   return {
-    readQueries: n('coalesce_read_queries'), readKeys: n('coalesce_read_keys'),
-    writeStatements: n('coalesce_write_statements'), writeSets: n('coalesce_write_sets'),
+    readQueries: n('coalesce_read_batches'), readKeys: n('coalesce_read_keys'),
+    writeStatements: n('coalesce_write_batches'), writeSets: n('coalesce_write_sets'),
   };
 }
 
@@ -346,7 +346,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     print(`memgate vs raw mysql2 vs memcached — ${machine.cpus} CPUs, node ${machine.node}, MariaDB ${mariadbVersion}, ${options.seconds} s per row, ${options.keyCount} keys, ${options.valueSize} B values, mix = 90% get / 10% set`);
     print('depth = requests in flight per connection; x raw-sql / x memcached = memgate ops/s over theirs (memcached: same protocol if measured, else text)');
     print('%cpu = CPU used during the cell in % of one core by the server (memgate/memcached), MariaDB and the load generator');
-    print('merged r/w = keys per merged read query / sets per merged write statement in the gateway (coalescing)');
+    print('merged r/w = keys per merged read / sets per merged write in the gateway (coalescing)');
     print('');
     print(formatRows(rows));
     for (const row of rows.filter((r) => r.firstError)) print(`  ${cellName(row)}: first error: ${row.firstError}`);

@@ -14,6 +14,8 @@ export interface ConnectionOptions {
   maxQueuedRequests: number;
   /** SASL PLAIN required (binary protocol only, as memcached -S) */
   sasl?: SaslAuthenticator;
+  /** most value bytes of one connection's pipelined sets written together (at most 256 kB) */
+  maxMergedSetBytes?: number;
 }
 
 /**
@@ -92,7 +94,8 @@ export class ClientConnection {
 
   private onData(chunk: Buffer): void {
     this.ctx.stats.count('bytes_read', chunk.length);
-    if (chunk.length === 0) return;
+    // After quit, a protocol error that closes, or shutdown: nothing more is run.
+    if (chunk.length === 0 || this.ending) return;
     this.codec ??= codecFor(chunk[0]!, this.options);
     try {
       this.codec.feed(chunk, (event) => this.queue.push(event));
@@ -191,7 +194,7 @@ export class ClientConnection {
       let bytes = first.value.length;
       for (let next = this.queue[0]; next?.type === 'request' && isPlainSetRequest(next.request); next = this.queue[0]) {
         bytes += next.request.value.length;
-        if (more.length + 1 >= MAX_MERGED_SETS || bytes > MAX_MERGED_SET_BYTES) break;
+        if (more.length + 1 >= MAX_MERGED_SETS || bytes > Math.min(MAX_MERGED_SET_BYTES, this.options.maxMergedSetBytes ?? Infinity)) break;
         more.push(next);
         this.queue.shift();
       }

@@ -18,6 +18,9 @@ export interface CoalescingOptions {
   windowMs?: number;
 }
 
+/** Rows of one merged write (4 statements of 64): tiny values must not make it huge. */
+const MAX_ROWS_PER_WRITE = 256;
+
 /**
  * Merges what concurrent clients ask for: gets from any connections become one IN (…) read,
  * plain sets one multi-row upsert. Only merges that keep each command's meaning are made:
@@ -67,7 +70,7 @@ export class CoalescingStore implements KvStore {
 
   store(input: StoreInput): Promise<{ outcome: StoreOutcome; cas?: bigint }> {
     if (isPlainSet(input) && input.value.length <= this.options.maxBatchBytes) {
-      return this.writes.submit([input], Math.max(1, input.value.length)).then((results) => results[0]!);
+      return this.writes.submit([input], this.writeWeight(input)).then((results) => results[0]!);
     }
     return this.inner.store(input);
   }
@@ -78,8 +81,13 @@ export class CoalescingStore implements KvStore {
    */
   setMany(inputs: StoreInput[]): Promise<Array<{ outcome: 'stored'; cas: bigint }>> {
     if (inputs.length === 0) return Promise.resolve([]);
-    const weight = inputs.reduce((sum, input) => sum + Math.max(1, input.value.length), 0);
+    const weight = inputs.reduce((sum, input) => sum + this.writeWeight(input), 0);
     return this.writes.submit(inputs, weight);
+  }
+
+  /** A set's share of a merged write: its bytes, but at least 1/MAX_ROWS_PER_WRITE of it. */
+  private writeWeight(input: StoreInput): number {
+    return Math.max(input.key.length + input.value.length, Math.ceil(this.options.maxBatchBytes / MAX_ROWS_PER_WRITE));
   }
 
   getAndTouch(keys: Buffer[], exptime: number): Promise<Map<string, Item>> {

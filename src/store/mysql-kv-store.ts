@@ -180,8 +180,10 @@ export class MysqlKvStore implements KvStore {
       for (let from = 0; from < order.length; from += MAX_SET_ROWS) {
         const rows = order.slice(from, from + MAX_SET_ROWS);
         const size = SET_BATCH_SIZES.find((n) => n >= rows.length)!;
-        // Padding repeats the last row: writing the same row twice leaves the same result.
-        while (rows.length < size) rows.push(rows[rows.length - 1]!);
+        if (rows.length < size) {
+          const pad = paddingRow(rows, inputs);
+          while (rows.length < size) rows.push(pad);
+        }
         const params = rows.flatMap((i) => {
           const input = inputs[i]!;
           return [input.key, input.value, input.flags, cas[i]!.toString(), input.binaryKey ? ItemBit.binaryKey : 0, ...expiryParams(input.exptime)];
@@ -467,6 +469,21 @@ const BATCH_SIZES = [1, 4, 16, 64, 256];
 /** Row counts of merged sets, so only a few statements are ever prepared. */
 const SET_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64];
 const MAX_SET_ROWS = SET_BATCH_SIZES[SET_BATCH_SIZES.length - 1]!;
+
+/**
+ * The row a merged write is padded with: writing a key's last row of the statement once more,
+ * at its end, leaves the same result. The one with the smallest value, so padding a statement
+ * that holds one big value does not repeat that value.
+ */
+function paddingRow(rows: number[], inputs: StoreInput[]): number {
+  let best = rows[rows.length - 1]!;
+  for (let j = 0; j < rows.length; j++) {
+    const input = inputs[rows[j]!]!;
+    const lastOfKey = j === rows.length - 1 || !inputs[rows[j + 1]!]!.key.equals(input.key);
+    if (lastOfKey && input.value.length < inputs[best]!.value.length) best = rows[j]!;
+  }
+  return best;
+}
 
 function keyBatches<T>(keys: T[]): T[][] {
   const largest = BATCH_SIZES[BATCH_SIZES.length - 1]!;

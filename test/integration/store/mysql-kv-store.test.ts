@@ -160,6 +160,20 @@ describe('MysqlKvStore (real MariaDB)', function () {
     expect(await b.delete(k('cas-ops'), { cas: incremented.cas })).to.equal('not_found');
   });
 
+  it('keeps merged writes of tiny values to at most 256 rows, and one connection\'s sets in one of them', async () => {
+    const coalescing = new CoalescingStore(a, { maxInFlight: 1, maxWritesInFlight: 1, maxBatchKeys: 256, maxBatchBytes: 1 << 20 });
+    const set = (key: string, value: string) => ({ mode: 'set' as const, key: k(key), value: k(value), flags: 0, exptime: 0, cas: 0n });
+    const lone = Array.from({ length: 600 }, (_, i) => coalescing.store(set(`rows-${i}`, '')));
+    // a pipelined run of one connection, setting one key three times: it must not be split
+    const run = coalescing.setMany([set('rows-run', '1'), set('rows-run', '2'), set('rows-run', '3')]);
+    await Promise.all([...lone, run]);
+    const { writeBatches, writeSets } = coalescing.counts;
+    expect(writeSets).to.equal(603);
+    // the first set starts alone; the 602 waiting ones need at least three batches of <= 256 rows
+    expect(writeBatches).to.be.at.least(4);
+    expect((await coalescing.get([k('rows-run')])).get('rows-run')?.value.toString()).to.equal('3');
+  });
+
   it('merges concurrent plain sets and gets: last writer wins per key, own CAS and expiry per row', async () => {
     const coalescing = new CoalescingStore(a, { maxInFlight: 1, maxWritesInFlight: 1, maxBatchKeys: 256, maxBatchBytes: 1 << 20 });
     const writes = [
@@ -248,6 +262,24 @@ describe('MysqlKvStore (real MariaDB)', function () {
       expect(Number(row.flags)).to.equal(last.i);
       expect(BigInt(row.cas_value)).to.equal(results[last.i]!.cas);
     }
+  });
+
+  it('pads a merged write with a small row, not by repeating a big value', async () => {
+    const received = async () => Number((await sql("SHOW GLOBAL STATUS LIKE 'Bytes_received'") as Array<{ Value: string }>)[0]!.Value);
+    const big = Buffer.alloc(200 * 1024, 'b');
+    // 33 rows make a 64-row statement; the big value sorts last, where padding used to copy it 31 times
+    const inputs = [
+      ...Array.from({ length: 32 }, (_, i) => ({ mode: 'set' as const, key: k(`pad-a${String(i).padStart(2, '0')}`), value: k('x'), flags: 0, exptime: 0, cas: 0n })),
+      { mode: 'set' as const, key: k('pad-zz'), value: big, flags: 0, exptime: 0, cas: 0n },
+    ];
+    const store = makeStore(pools[0]!, 1000);
+    await store.setMany([{ ...inputs[0]!, key: k('pad-warm') }]);
+    const before = await received();
+    await store.setMany(inputs);
+    const sent = (await received()) - before;
+    expect(sent, 'bytes sent to the server').to.be.below(2 * big.length);
+    const [row] = await sql(`SELECT LENGTH(string_value) AS n FROM \`${table}\` WHERE mkey = ?`, [k('pad-zz')]) as Array<{ n: number }>;
+    expect(Number(row!.n)).to.equal(big.length);
   });
 
   it('refuses an append that would exceed the item size (NOT_STORED), keeping the old value', async () => {

@@ -11,16 +11,16 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { expect } from 'chai';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { TextConnection as Conn } from '../helpers/text-connection.js';
+import { TextConnection as Conn, parseStats } from '../helpers/text-connection.js';
 
 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function stat(stats: string, name: string): number {
-  const m = new RegExp(`^STAT ${name} (\\d+)\\r$`, 'm').exec(stats);
-  if (!m) throw new Error(`no ${name} in stats`);
-  return Number(m[1]);
+  const value = parseStats(stats).get(name);
+  if (value === undefined) throw new Error(`no ${name} in stats`);
+  return Number(value);
 }
 
 const VALUE_SIZE = 100 * 1024;

@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { startEmbeddedMariadb, type EmbeddedMariadb } from '../../src/embedded/mariadb.js';
 import { findFreePort, testLogger } from '../helpers/database.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { TextConnection as Conn } from '../helpers/text-connection.js';
+import { TextConnection as Conn, parseStats } from '../helpers/text-connection.js';
 
 
 
@@ -24,10 +24,6 @@ async function timed(conn: Conn, request: string, timeoutMs = 10_000): Promise<{
   const started = Date.now();
   const reply = await conn.request(request, timeoutMs);
   return { reply, ms: Date.now() - started };
-}
-
-function statValue(stats: string, name: string): string | undefined {
-  return new RegExp(`^STAT ${name} (.*)\\r$`, 'm').exec(stats)?.[1];
 }
 
 /** What a client sees while the database is down, for every kind of command. */
@@ -87,7 +83,7 @@ describe('e2e: database outage and recovery', function () {
     expect(await conn.request('set counter 0 0 2\r\n41\r\n')).to.equal('STORED\r\n');
     expect(await conn.request('incr counter 1\r\n')).to.equal('42\r\n');
     expect(await conn.request('get before-1 before-2\r\n')).to.equal('VALUE before-1 7 5\r\nfirst\r\nVALUE before-2 0 6\r\nsecond\r\nEND\r\n');
-    expect(statValue(await conn.request('stats\r\n'), 'db_up')).to.equal('1');
+    expect(parseStats(await conn.request('stats\r\n')).get('db_up')).to.equal('1');
 
     await database!.stop();
     database = undefined;
@@ -120,7 +116,7 @@ describe('e2e: database outage and recovery', function () {
     // The gateway itself stays up: commands that need no database work, stats show the outage,
     // and new clients can still connect.
     expect(await conn.request('version\r\n')).to.match(/^VERSION 1\.6\.18-memgate-/);
-    expect(statValue(await conn.request('stats\r\n'), 'db_up')).to.equal('0');
+    expect(parseStats(await conn.request('stats\r\n')).get('db_up')).to.equal('0');
     const second = await Conn.open(gateway!.port);
     conns.push(second);
     expect((await timed(second, 'get before-1\r\n')).reply).to.match(/^SERVER_ERROR /);
@@ -147,7 +143,7 @@ describe('e2e: database outage and recovery', function () {
     expect(await conn.request('get during\r\n'), 'nothing from the outage was stored').to.equal('END\r\n');
     expect(await conn.request('set after 0 0 5\r\nlater\r\n')).to.equal('STORED\r\n');
     expect(await second.request('get after\r\n')).to.equal('VALUE after 0 5\r\nlater\r\nEND\r\n');
-    expect(statValue(await conn.request('stats\r\n'), 'db_up')).to.equal('1');
+    expect(parseStats(await conn.request('stats\r\n')).get('db_up')).to.equal('1');
     console.log(`      (outage ${backAt - downAt} ms; slowest reply while down: ${slowest[0]![0]} ${slowest[0]![1]} ms; ` +
       `serving again ${recoveredAt! - backAt} ms after the database was back)`);
   });

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import { freshTableName } from '../helpers/database.js';
 import { galeraMissing, startGaleraCluster, type GaleraCluster } from '../helpers/galera-cluster.js';
-import { TextConnection } from '../helpers/text-connection.js';
+import { TextConnection, parseStats } from '../helpers/text-connection.js';
 import {
   emptyTally, incrementWithRetries, markersOf, memcachedSettings, newSessionId, startGateways, TcpBalancer,
   type GatewayPair, type IncrementTally,
@@ -50,13 +50,6 @@ class Client {
   close(): void {
     this.conn?.close();
   }
-}
-
-function statsOf(reply: string | null): Map<string, string> {
-  return new Map((reply ?? '').split('\r\n').filter((l) => l.startsWith('STAT ')).map((l) => {
-    const [, name, value] = l.split(' ');
-    return [name!, value!];
-  }));
 }
 
 /**
@@ -252,7 +245,7 @@ describe('e2e: Galera cluster failures under load (3 nodes, 2 gateways)', functi
   });
 
   /** stats of a gateway that is running */
-  const stats = async (gateway: number) => statsOf(await new Client(pair!.ports[gateway]!).request('stats\r\n'));
+  const stats = async (gateway: number) => parseStats(await new Client(pair!.ports[gateway]!).request('stats\r\n'));
   /** Waits (bounded) until the gateway writes to `node` again; returns its last stats. */
   async function writerBecomes(gateway: number, node: number): Promise<Map<string, string>> {
     let last = new Map<string, string>();

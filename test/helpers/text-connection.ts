@@ -116,3 +116,10 @@ export class TextConnection {
     this.socket.destroy();
   }
 }
+
+/** A `stats` reply as name → value (empty for no reply). */
+export function parseStats(reply: string | null): Map<string, string> {
+  const stats = new Map<string, string>();
+  for (const match of (reply ?? '').matchAll(/^STAT (\S+) (.*)\r$/gm)) stats.set(match[1]!, match[2]!);
+  return stats;
+}

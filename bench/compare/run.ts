@@ -161,15 +161,15 @@ function formatConnectionScale(r: ConnectionScaleResult, options: ComparisonOpti
   ].join('\n');
 }
 
-type MergeCounts = Record<'readQueries' | 'readKeys' | 'writeStatements' | 'writeSets', number>;
+type MergeCounts = Record<'readBatches' | 'readKeys' | 'writeBatches' | 'writeSets', number>;
 
 /** The gateway's coalescing counters (stats coalesce_*). */
 async function mergeCounts(port: number): Promise<MergeCounts> {
   const stats = await serverStats(port);
   const n = (name: string) => Number(stats.get(name) ?? Number.NaN);
   return {
-    readQueries: n('coalesce_read_batches'), readKeys: n('coalesce_read_keys'),
-    writeStatements: n('coalesce_write_batches'), writeSets: n('coalesce_write_sets'),
+    readBatches: n('coalesce_read_batches'), readKeys: n('coalesce_read_keys'),
+    writeBatches: n('coalesce_write_batches'), writeSets: n('coalesce_write_sets'),
   };
 }
 
@@ -177,8 +177,8 @@ async function mergeCounts(port: number): Promise<MergeCounts> {
 function mergedPer(before: MergeCounts, after: MergeCounts): { keysPerRead: number | null; setsPerWrite: number | null } {
   const per = (items: number, statements: number) => (statements > 0 ? items / statements : null);
   return {
-    keysPerRead: per(after.readKeys - before.readKeys, after.readQueries - before.readQueries),
-    setsPerWrite: per(after.writeSets - before.writeSets, after.writeStatements - before.writeStatements),
+    keysPerRead: per(after.readKeys - before.readKeys, after.readBatches - before.readBatches),
+    setsPerWrite: per(after.writeSets - before.writeSets, after.writeBatches - before.writeBatches),
   };
 }
 

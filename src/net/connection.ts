@@ -191,10 +191,11 @@ export class ClientConnection {
         this.queue.shift();
       }
     } else if (isPlainSetRequest(first)) {
+      const maxBytes = Math.min(MAX_MERGED_SET_BYTES, this.options.maxMergedSetBytes ?? Infinity);
       let bytes = first.value.length;
       for (let next = this.queue[0]; next?.type === 'request' && isPlainSetRequest(next.request); next = this.queue[0]) {
         bytes += next.request.value.length;
-        if (more.length + 1 >= MAX_MERGED_SETS || bytes > Math.min(MAX_MERGED_SET_BYTES, this.options.maxMergedSetBytes ?? Infinity)) break;
+        if (more.length + 1 >= MAX_MERGED_SETS || bytes > maxBytes) break;
         more.push(next);
         this.queue.shift();
       }

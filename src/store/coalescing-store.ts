@@ -32,10 +32,13 @@ export class CoalescingStore implements KvStore {
   private readonly reads: Record<'record' | 'none', Batcher<Buffer[], Map<string, StoredItem>>>;
   /** groups of plain sets; a group (one connection's pipelined sets) never splits across batches */
   private readonly writes: Batcher<StoreInput[], Array<{ outcome: 'stored'; cas: bigint }>>;
-  /** how much merging happens: statements run for merged commands, and commands merged */
+  /** how much merging happens: merged reads and writes run, and the keys and sets they held */
   readonly counts = { readBatches: 0, readKeys: 0, writeBatches: 0, writeSets: 0 };
+  /** the least weight of a set, so tiny values cannot pack more than MAX_ROWS_PER_WRITE rows */
+  private readonly minWriteWeight: number;
 
   constructor(private readonly inner: MysqlKvStore, private readonly options: CoalescingOptions) {
+    this.minWriteWeight = Math.ceil(options.maxBatchBytes / MAX_ROWS_PER_WRITE);
     const reads = (access?: 'record') => new Batcher<Buffer[], Map<string, StoredItem>>(
       async (requests) => {
         const keys = requests.flat();
@@ -70,7 +73,7 @@ export class CoalescingStore implements KvStore {
 
   store(input: StoreInput): Promise<{ outcome: StoreOutcome; cas?: bigint }> {
     if (isPlainSet(input) && input.value.length <= this.options.maxBatchBytes) {
-      return this.writes.submit([input], this.writeWeight(input)).then((results) => results[0]!);
+      return this.setMany([input]).then((results) => results[0]!);
     }
     return this.inner.store(input);
   }
@@ -87,7 +90,7 @@ export class CoalescingStore implements KvStore {
 
   /** A set's share of a merged write: its bytes, but at least 1/MAX_ROWS_PER_WRITE of it. */
   private writeWeight(input: StoreInput): number {
-    return Math.max(input.key.length + input.value.length, Math.ceil(this.options.maxBatchBytes / MAX_ROWS_PER_WRITE));
+    return Math.max(input.key.length + input.value.length, this.minWriteWeight);
   }
 
   getAndTouch(keys: Buffer[], exptime: number): Promise<Map<string, Item>> {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import { getTestDatabaseUrl, statementsExecuted } from '../helpers/database.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { TextConnection } from '../helpers/text-connection.js';
+import { TextConnection, parseStats } from '../helpers/text-connection.js';
 
 describe('e2e: coalescing across connections', function () {
   this.timeout(30_000);
@@ -73,5 +73,53 @@ describe('e2e: coalescing across connections', function () {
     expect(items.map((m) => Number(m[3]))).to.deep.equal(keys.map((_, i) => (i < 50 ? i + 100 : i)));
     const cas = items.map((m) => m[2]);
     expect(new Set(cas).size, 'distinct CAS values').to.equal(cas.length);
+  });
+
+  it('counts merged writes and the sets they held in stats (coalesce_write_batches, coalesce_write_sets)', async () => {
+    const c = clients[2]!;
+    const counts = async () => {
+      const stats = parseStats(await c.request('stats\r\n'));
+      return { batches: Number(stats.get('coalesce_write_batches')), sets: Number(stats.get('coalesce_write_sets')) };
+    };
+    const before = await counts();
+    c.send(Array.from({ length: 6 }, (_, i) => `set stat-${i} 0 0 1\r\n${i}\r\n`).join(''));
+    for (let i = 0; i < 6; i++) expect(await c.reply()).to.equal('STORED\r\n');
+    const after = await counts();
+    expect(after.sets - before.sets).to.equal(6);
+    // one merged write, or two if the six arrived in two reads
+    expect(after.batches - before.batches).to.be.within(1, 2);
+  });
+});
+
+describe('e2e: coalescing window (coalesce.windowMs)', function () {
+  this.timeout(30_000);
+  let gateway: RunningGateway;
+  let a: TextConnection;
+  let b: TextConnection;
+
+  before(async () => {
+    gateway = await startGateway({ config: { coalesce: { enabled: true, windowMs: 300 } } });
+    [a, b] = await Promise.all([TextConnection.open(gateway.port), TextConnection.open(gateway.port)]);
+  });
+
+  after(async () => {
+    a?.close();
+    b?.close();
+    await gateway?.stop();
+  });
+
+  it('holds a get that finds the database idle, so a get of another client 50 ms later joins its read', async () => {
+    const reads = async () => {
+      const stats = parseStats(await a.request('stats\r\n'));
+      return { batches: Number(stats.get('coalesce_read_batches')), keys: Number(stats.get('coalesce_read_keys')) };
+    };
+    const before = await reads();
+    const first = a.request('get window-a\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = b.request('get window-b\r\n');
+    expect(await Promise.all([first, second])).to.deep.equal(['END\r\n', 'END\r\n']);
+    const after = await reads();
+    expect(after.batches - before.batches, 'merged reads').to.equal(1);
+    expect(after.keys - before.keys, 'keys read').to.equal(2);
   });
 });

@@ -60,8 +60,11 @@ export interface TargetCheck {
 
 /**
  * The issue's targets: at 16 connections get ≥ 1.5× and set ≥ 1.0× raw SQL's ops/s, at every
- * depth measured (raw SQL at the same depth); at 1 connection p50 within 0.2 ms of raw SQL's,
- * per workload, closed loop (depth 1: latency with requests queued behind it means little).
+ * depth measured, against raw SQL's best at 16 connections over all depths: the MySQL protocol
+ * cannot pipeline, so more callers per connection only queue in mysql2 and cost it CPU, and a
+ * deep memgate row must not be flattered by a raw SQL row slowed that way. At 1 connection p50
+ * within 0.2 ms of raw SQL's, per workload, closed loop (depth 1: latency with requests queued
+ * behind it means little).
  */
 export function checkTargets(rows: readonly CellRow[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -69,13 +72,19 @@ export function checkTargets(rows: readonly CellRow[]): TargetCheck[] {
   const depths = [...new Set(rows.map((r) => r.depth))].sort((a, b) => a - b);
   const row = (target: TargetName, workload: Workload, connections: number, depth: number) =>
     rows.find((r) => r.target === target && r.workload === workload && r.connections === connections && r.depth === depth);
+  const rawBest = (workload: Workload): number | null => {
+    const ops = rows.filter((r) => r.target === 'raw-sql' && r.workload === workload && r.connections === 16 && r.opsPerSecond > 0)
+      .map((r) => r.opsPerSecond);
+    return ops.length > 0 ? Math.max(...ops) : null;
+  };
   for (const target of memgateTargets) {
     for (const depth of depths) {
       for (const [workload, factor] of [['get', 1.5], ['set', 1.0]] as const) {
         const r = row(target, workload, 16, depth);
-        const measured = r?.vsRawSql ?? null;
+        const best = rawBest(workload);
+        const measured = r && best ? r.opsPerSecond / best : null;
         checks.push({
-          description: `${workload} at 16 connections, depth ${depth}, ops/s vs raw SQL`,
+          description: `${workload} at 16 connections, depth ${depth}, ops/s vs raw SQL's best`,
           target,
           measured,
           required: `>= ${factor.toFixed(1)}x`,

@@ -91,12 +91,14 @@ function positive(value: string | undefined, name: string, min = 0): number | un
 }
 
 export const DEFAULT_OPTIONS: ComparisonOptions = {
-  seconds: 4,
+  seconds: 3,
   warmupSeconds: 0.5,
   workloads: ['get', 'set', 'mix'],
   concurrencies: [1, 16, 64],
   targets: ['raw-sql', 'memgate-text', 'memgate-binary', 'memcached-text'],
-  depths: [1, 4],
+  // 1: a client that waits for each reply; 4: light pipelining; 16: a pipelining load
+  // generator (memtier_benchmark --pipeline=16), the "pipelining-capable" one.
+  depths: [1, 4, 16],
   keyCount: 10_000,
   valueSize: 1024,
   totalConnections: 5000,

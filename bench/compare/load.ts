@@ -67,7 +67,7 @@ export function benchValue(size: number): Buffer {
 }
 
 /** xorshift32: a cheap, seeded source so every run picks the same keys. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let x = (seed * 2654435761) >>> 0 || 1;
   return () => {
     x ^= x << 13;

@@ -371,10 +371,7 @@ export class MysqlKvStore implements KvStore {
   private async select(c: Connection, keys: Buffer[], suffix: string): Promise<ItemRow[]> {
     const rows: ItemRow[] = [];
     for (const batch of keyBatches(keys)) {
-      const [found] = await c.execute(
-        `SELECT ${COLUMNS} FROM ${this.t} WHERE mkey IN (${placeholders(batch.length)}) AND ${LIVE_SQL}${suffix}`,
-        batch,
-      );
+      const [found] = await c.execute(selectItemsSql(this.t, batch.length, suffix), batch);
       rows.push(...(found as ItemRow[]));
     }
     return rows;
@@ -400,7 +397,18 @@ export class MysqlKvStore implements KvStore {
   }
 }
 
-function buildStatements(t: string, table: string) {
+/**
+ * The live rows of n keys (t: the quoted table name), the statement of every read. The primary
+ * key is forced: the liveness test lets the optimizer consider expiry_idx, which InnoDB extends
+ * to (expiry, mkey), and with it `expiry = 0 AND mkey IN (…)` is one range per key that it
+ * estimates by looking each one up ("index dives") before it settles on the primary key anyway.
+ */
+export function selectItemsSql(t: string, n: number, suffix = ''): string {
+  return `SELECT ${COLUMNS} FROM ${t} FORCE INDEX (PRIMARY) WHERE mkey IN (${placeholders(n)}) AND ${LIVE_SQL}${suffix}`;
+}
+
+/** The store's statements for a table (t: its quoted name); exported for bench/sql-probes.ts. */
+export function buildStatements(t: string, table: string) {
   const expiry = cappedExpirySql(table);
   const now = 'UNIX_TIMESTAMP()';
   const insert = `INSERT INTO ${t} (mkey, string_value, flags, cas_value, item_state, accessed_at, expiry) VALUES (?, ?, ?, CAST(? AS UNSIGNED), ?, ${now}, ${expiry})`;
@@ -436,7 +444,7 @@ function buildStatements(t: string, table: string) {
     /** gat: the rows were read and locked in the same transaction */
     touchMany: (n: number) => `UPDATE ${t} SET expiry = ${expiry}, ${bump} WHERE mkey IN (${placeholders(n)})`,
     /** reads recorded by AccessRecorder; CAS values are unique across keys, so the pairs match exactly */
-    bumpMany: (n: number) => `UPDATE ${t} SET ${bump} WHERE mkey IN (${placeholders(n)}) AND cas_value IN (${new Array(n).fill('CAST(? AS UNSIGNED)').join(', ')}) AND (item_state & ${ItemBit.active}) = 0 AND ${LIVE_SQL}`,
+    bumpMany: (n: number) => `UPDATE ${t} FORCE INDEX (PRIMARY) SET ${bump} WHERE mkey IN (${placeholders(n)}) AND cas_value IN (${new Array(n).fill('CAST(? AS UNSIGNED)').join(', ')}) AND (item_state & ${ItemBit.active}) = 0 AND ${LIVE_SQL}`,
     lockItem: `SELECT ${COLUMNS} FROM ${t} WHERE mkey = ? AND ${LIVE_SQL} FOR UPDATE`,
     /** incr/decr: the row was locked by lockItem in the same transaction */
     writeCounter: `UPDATE ${t} SET string_value = ?, cas_value = CAST(? AS UNSIGNED), ${written}, expiry = IF(?, ${expiry}, expiry) WHERE mkey = ?`,

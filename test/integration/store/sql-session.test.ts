@@ -47,11 +47,6 @@ describe('SqlSession: whether a change was sent (real MariaDB)', () => {
     expect(session.mayHaveChanged).to.equal(true);
   });
 
-  it('lets the optimizer estimate IN lists of keys from statistics instead of index dives', async () => {
-    const [rows] = await session.query('SELECT @@SESSION.eq_range_index_dive_limit AS diveLimit');
-    expect(Number((rows as Array<{ diveLimit: number | string }>)[0]!.diveLimit)).to.equal(1);
-  });
-
   it('sets the server-side limits below the gateway deadline', async () => {
     const [rows] = await session.query('SELECT @@SESSION.innodb_lock_wait_timeout AS lockWait, @@SESSION.max_statement_time AS maxTime');
     const row = (rows as Array<{ lockWait: number | string; maxTime: number | string }>)[0]!;

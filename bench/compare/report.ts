@@ -61,8 +61,9 @@ export interface TargetCheck {
 /**
  * The issue's targets: at 16 connections get ≥ 1.5× and set ≥ 1.0× raw SQL's ops/s, at every
  * depth measured, against raw SQL's best at 16 connections over all depths: the MySQL protocol
- * cannot pipeline, so more callers per connection only queue in mysql2 and cost it CPU, and a
- * deep memgate row must not be flattered by a raw SQL row slowed that way. At 1 connection p50
+ * cannot pipeline, so more callers per connection only queue in mysql2, and raw SQL's rows of
+ * different depths differ by noise and queueing; a deep memgate row must not be flattered by
+ * the slowest of them. At 1 connection p50
  * within 0.2 ms of raw SQL's, per workload, closed loop (depth 1: latency with requests queued
  * behind it means little).
  */

@@ -262,7 +262,8 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
       releasers.push(() => memcached!.stop());
       await fill(memcached.port);
     }
-    const memgateVersion = tryRun('git', ['rev-parse', '--short', 'HEAD']);
+    // -dirty: the gateway measured was built from uncommitted changes.
+    const memgateVersion = tryRun('git', ['describe', '--always', '--dirty']);
 
     const targetOf = (name: TargetName): MemcacheTarget | SqlTarget => {
       switch (name) {

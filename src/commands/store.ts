@@ -28,7 +28,7 @@ export function isPlainSetRequest(request: Request): request is StoreRequest {
  * so a run of binary SETQ (or of text sets) costs one statement rather than one per key.
  */
 export async function executeSets(requests: StoreRequest[], { store, stats }: CommandContext): Promise<StoreResponse[]> {
-  for (let i = 0; i < requests.length; i++) stats.count('cmd_set');
+  stats.count('cmd_set', requests.length);
   const results = await store.setMany(requests);
   return results.map((result) => ({ kind: 'store', outcome: result.outcome, cas: result.cas }));
 }

@@ -99,6 +99,9 @@ describe('bench compare', function () {
       expect(find('memgate-text', 'get at 16 connections, depth 16,')).to.include({ measured: 5, met: true });
       // no raw SQL set at depth 16: its depth-1 row is its best
       expect(find('memgate-text', 'set at 16 connections, depth 16,')).to.include({ measured: 3, met: true });
+      // a raw SQL cell that failed (0 ops/s) is no baseline: not measured, rather than infinitely met
+      const failedRaw = checkTargets(withRatios(cells.map((c) => (c.target === 'raw-sql' && c.workload === 'set' ? { ...c, opsPerSecond: 0 } : c))));
+      expect(failedRaw.find((c) => c.target === 'memgate-text' && c.description.startsWith('set at 16 connections, depth 16,'))).to.include({ measured: null, met: null });
       expect(checks.filter((c) => c.description.startsWith('get at 1 connection'))).to.have.length(2);
       expect(find('memgate-text', 'get at 1 ')!.measured).to.be.closeTo(0.15, 1e-9);
       expect(find('memgate-text', 'get at 1 ').met).to.equal(true);

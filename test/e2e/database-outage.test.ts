@@ -12,6 +12,7 @@ import { startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { startEmbeddedMariadb, type EmbeddedMariadb } from '../../src/embedded/mariadb.js';
 import { findFreePort, testLogger } from '../helpers/database.js';
+import { freezeProcess } from '../helpers/freeze.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { TextConnection as Conn, parseStats } from '../helpers/text-connection.js';
 
@@ -157,7 +158,7 @@ describe('e2e: database outage and recovery', function () {
     conns.push(conn);
     try {
       expect(await conn.request('set frozen 0 0 2\r\nok\r\n')).to.equal('STORED\r\n');
-      process.kill(pid, 'SIGSTOP');
+      await freezeProcess(pid);
       for (const request of ['get frozen\r\n', 'set frozen 0 0 1\r\nx\r\n', 'incr n 1\r\n']) {
         const { reply, ms } = await timed(conn, request);
         expect(reply, request).to.match(/^SERVER_ERROR [^\r\n]+\r\n$/);

@@ -96,7 +96,11 @@ export interface GaleraCluster {
   /** Idempotent: kills every node and deletes the cluster's directory. */
   stop(): Promise<void>;
   status(index: number): Promise<GaleraNodeStatus>;
-  /** Runs one statement on node i over a fresh connection (session settings do not leak). */
+  /**
+   * Runs one statement on node i over a fresh connection (session settings do not leak). Reads are
+   * causal (wsrep_sync_wait=1): they see every write the cluster committed before them, which a
+   * node that has certified a write but not yet applied it would otherwise miss.
+   */
   sql<T = unknown>(index: number, statement: string, values?: unknown[]): Promise<T>;
   /**
    * Waits until every running node (or `opts.nodes`) is Synced, Primary and
@@ -410,6 +414,7 @@ export async function startGaleraCluster(opts: GaleraClusterOptions = {}): Promi
   async function sql<T>(index: number, statement: string, values?: unknown[]): Promise<T> {
     const connection = await connect(nodeAt(index).url);
     try {
+      await connection.query('SET SESSION wsrep_sync_wait = 1');
       const [result] = await connection.query(statement, values);
       return result as T;
     } finally {

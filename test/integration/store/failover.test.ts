@@ -13,6 +13,7 @@ import { createDatabasePool, type DatabasePool, type DatabasePoolOptions } from 
 import { UNKNOWN_OUTCOME_MESSAGE } from '../../../src/store/retry.js';
 import { applySchema } from '../../../src/store/schema.js';
 import { captureLog, findFreePort, freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
+import { freezeProcess } from '../../helpers/freeze.js';
 
 const k = (s: string) => Buffer.from(s);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -143,7 +144,7 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
     const pid = Number((await readFile(path.join(dir, 'mariadbd.pid'), 'utf8')).trim());
     try {
       expect((await frozenStore.store({ mode: 'set', key: k('frozen'), value: k('on-first'), flags: 0, exptime: 0, cas: 0n })).outcome).to.equal('stored');
-      process.kill(pid, 'SIGSTOP');
+      await freezeProcess(pid);
       // Only the second node has no such row: the answer shows where the retry ran.
       const started = Date.now();
       const items = await frozenStore.get([k('frozen')]);

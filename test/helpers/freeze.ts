@@ -1,0 +1,34 @@
+import { readdir, readFile } from 'node:fs/promises';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The state letter of one thread: the field after the command name, which may itself hold ')'. */
+function threadState(stat: string): string {
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+async function everyThreadStopped(pid: number): Promise<boolean> {
+  const tasks = await readdir(`/proc/${pid}/task`);
+  for (const task of tasks) {
+    try {
+      if (threadState(await readFile(`/proc/${pid}/task/${task}/stat`, 'utf8')) !== 'T') return false;
+    } catch {
+      // a thread that exited in between is no longer answering anything
+    }
+  }
+  return true;
+}
+
+/**
+ * SIGSTOPs a server and resolves once every one of its threads has stopped. kill() only queues
+ * the signal and wakes one thread; until that thread runs and stops the others, a connection
+ * thread woken by a query can still answer it, which on a busy machine it sometimes does.
+ */
+export async function freezeProcess(pid: number, timeoutMs = 5000): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  const deadline = Date.now() + timeoutMs;
+  while (!(await everyThreadStopped(pid))) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not stop within ${timeoutMs} ms of SIGSTOP`);
+    await sleep(5);
+  }
+}

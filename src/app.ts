@@ -137,6 +137,7 @@ function commandContext(
   config: GatewayConfig, store: KvStore, pool: DatabasePool, logger: Logger, coalescing: CoalescingStore | null,
 ): CommandContext {
   const stats = new ServerStats();
+  stats.trackExternal(() => [...databaseCounters(pool), ...coalescingCounters(coalescing)]);
   const version = reportedVersion();
   return {
     store,
@@ -165,13 +166,7 @@ function commandContext(
       ],
     },
     async extraStats() {
-      const merged: Array<[string, string]> = coalescing ? [
-        ['coalesce_read_batches', String(coalescing.counts.readBatches)],
-        ['coalesce_read_keys', String(coalescing.counts.readKeys)],
-        ['coalesce_write_batches', String(coalescing.counts.writeBatches)],
-        ['coalesce_write_sets', String(coalescing.counts.writeSets)],
-      ] : [];
-      return [...databaseStats(pool), ...merged];
+      return [...databaseStats(pool, stats), ...counterLines(coalescingCounters(coalescing), stats)];
     },
     async databaseTime() {
       try {
@@ -187,16 +182,43 @@ function commandContext(
 }
 
 /** Per-node health as memcached-style stats lines (names in README "Running several gateways"). */
-function databaseStats(pool: DatabasePool): Array<[string, string]> {
+function databaseStats(pool: DatabasePool, stats: ServerStats): Array<[string, string]> {
   const health = pool.health();
-  const stats: Array<[string, string]> = [
+  const lines: Array<[string, string]> = [
     ['db_up', pool.down ? '0' : '1'],
     ['db_nodes', String(health.nodes.length)],
     ['db_writer', String(health.writer)],
   ];
   health.nodes.forEach((node, i) => {
-    stats.push([`db_node_${i}_address`, node.address], [`db_node_${i}_state`, node.up ? 'up' : 'down'], [`db_node_${i}_downs`, String(node.downs)]);
+    lines.push([`db_node_${i}_address`, node.address], [`db_node_${i}_state`, node.up ? 'up' : 'down']);
+    lines.push(...counterLines([[`db_node_${i}_downs`, node.downs]], stats));
   });
-  stats.push(['db_failovers', String(health.failovers)], ['db_retries', String(health.retries)], ['db_unknown_outcomes', String(health.unknownOutcomes)]);
-  return stats;
+  const counters = databaseCounters(pool).filter(([name]) => !name.startsWith('db_node_'));
+  return [...lines, ...counterLines(counters, stats)];
+}
+
+/** The pool's counters, which `stats reset` clears (its gauges, such as db_up, it does not). */
+function databaseCounters(pool: DatabasePool): Array<[string, number]> {
+  const health = pool.health();
+  return [
+    ...health.nodes.map((node, i): [string, number] => [`db_node_${i}_downs`, node.downs]),
+    ['db_failovers', health.failovers],
+    ['db_retries', health.retries],
+    ['db_unknown_outcomes', health.unknownOutcomes],
+  ];
+}
+
+function coalescingCounters(coalescing: CoalescingStore | null): Array<[string, number]> {
+  if (!coalescing) return [];
+  const { counts } = coalescing;
+  return [
+    ['coalesce_read_batches', counts.readBatches],
+    ['coalesce_read_keys', counts.readKeys],
+    ['coalesce_write_batches', counts.writeBatches],
+    ['coalesce_write_sets', counts.writeSets],
+  ];
+}
+
+function counterLines(counters: Array<[string, number]>, stats: ServerStats): Array<[string, string]> {
+  return counters.map(([name, value]) => [name, String(stats.sinceReset(name, value))]);
 }

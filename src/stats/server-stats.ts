@@ -33,8 +33,22 @@ export class ServerStats {
     bytes_written: 0,
   };
 
+  /** Counters other parts keep (the database pool, coalescing), as they are at the last reset. */
+  private readonly baseline = new Map<string, number>();
+  private readonly external: Array<() => Iterable<[string, number]>> = [];
+
   count(name: keyof ServerStats['counters'], by = 1): void {
     this.counters[name] += by;
+  }
+
+  /** Counters kept elsewhere that `stats reset` clears too; report them through sinceReset(). */
+  trackExternal(read: () => Iterable<[string, number]>): void {
+    this.external.push(read);
+  }
+
+  /** What an external counter has counted since the last reset. */
+  sinceReset(name: string, value: number): number {
+    return value - (this.baseline.get(name) ?? 0);
   }
 
   /** stats reset: memcached clears the command counters, not the connection gauges. */
@@ -42,5 +56,7 @@ export class ServerStats {
     for (const name of Object.keys(this.counters) as Array<keyof ServerStats['counters']>) this.counters[name] = 0;
     this.totalConnections = 0;
     this.rejectedConnections = 0;
+    // Their owners go on counting; from here on they are reported relative to this moment.
+    for (const read of this.external) for (const [name, value] of read()) this.baseline.set(name, value);
   }
 }

@@ -89,6 +89,31 @@ describe('e2e: coalescing across connections', function () {
     // one merged write, or two if the six arrived in two reads
     expect(after.batches - before.batches).to.be.within(1, 2);
   });
+
+  it('stats reset zeroes the coalesce_* and db_* counters like memcached\'s own, not the database gauges', async () => {
+    const c = clients[3]!;
+    const stats = async () => parseStats(await c.request('stats\r\n'));
+    c.send('set reset-a 0 0 1\r\na\r\nset reset-b 0 0 1\r\nb\r\n');
+    expect([await c.reply(), await c.reply()]).to.deep.equal(['STORED\r\n', 'STORED\r\n']);
+    expect(Number((await stats()).get('coalesce_write_sets'))).to.be.greaterThan(0);
+
+    expect(await c.request('stats reset\r\n')).to.equal('RESET\r\n');
+    const reset = await stats();
+    for (const name of ['coalesce_read_batches', 'coalesce_read_keys', 'coalesce_write_batches', 'coalesce_write_sets',
+      'db_failovers', 'db_retries', 'db_unknown_outcomes', 'db_node_0_downs', 'cmd_set']) {
+      expect(reset.get(name), name).to.equal('0');
+    }
+    expect(reset.get('db_up')).to.equal('1');
+    expect(reset.get('db_nodes')).to.equal('1');
+
+    // They go on counting from zero.
+    c.send('get reset-a reset-b\r\nset reset-c 0 0 1\r\nc\r\n');
+    expect(await c.reply()).to.equal('VALUE reset-a 0 1\r\na\r\nVALUE reset-b 0 1\r\nb\r\nEND\r\n');
+    expect(await c.reply()).to.equal('STORED\r\n');
+    const after = await stats();
+    expect(after.get('coalesce_read_keys')).to.equal('2');
+    expect(after.get('coalesce_write_sets')).to.equal('1');
+  });
 });
 
 describe('e2e: coalescing window (coalesce.windowMs)', function () {

@@ -1,13 +1,18 @@
 import { expect } from 'chai';
 import { parseDatabaseUrls } from '../../../src/store/db-url.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
 
 describe('loadConfig', () => {
+  const dirs: string[] = [];
+  after(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
   const file = (content: unknown) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'memgate-config-'));
+    dirs.push(dir);
     const name = path.join(dir, 'config.json');
     writeFileSync(name, JSON.stringify(content));
     return name;

@@ -13,6 +13,7 @@ import winston from 'winston';
 import { startEmbeddedMariadb } from '../../src/embedded/mariadb.js';
 import { measureConnectionScale, type ConnectionScaleResult } from './connection-scale.js';
 import { benchKeys, benchValue, runLoad, type LoadSpec, type MemcacheTarget, type SqlTarget, type Workload } from './load.js';
+import { loopbackRoundTripMs } from './loopback.js';
 import { layoutFor } from '../../src/embedded/layout.js';
 import {
   freePort, openFilesLimit, pidFromFile, processCpuSeconds, rssKb, serverStats, startGateway, startMemcached, type ServerProcess,
@@ -220,6 +221,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     options.totalConnections = fitted;
   }
   const loadAvgBefore = os.loadavg();
+  const loopbackBeforeMs = await loopbackRoundTripMs();
   const started = Date.now();
 
   try {
@@ -318,6 +320,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
       }
     }
     const gatewayRssAfterRunKb = gateway ? rssKb(gateway.pid) : null;
+    const loopbackAfterMs = await loopbackRoundTripMs();
 
     const rows = withRatios(cells);
     const targets = checkTargets(rows);
@@ -327,6 +330,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
       memoryMb: Math.round(os.totalmem() / 2 ** 20),
       loadAvgBefore,
       loadAvgAfter: os.loadavg(),
+      loopbackRoundTripMs: { before: loopbackBeforeMs, after: loopbackAfterMs },
       node: process.version,
       mariadb: mariadbVersion,
       memcached: memcached ? tryRun('/usr/bin/memcached', ['-V']) : null,
@@ -350,6 +354,8 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     print('depth = requests in flight per connection; x raw-sql / x memcached = memgate ops/s over theirs (memcached: same protocol if measured, else text)');
     print('%cpu = CPU used during the cell in % of one core by the server (memgate/memcached), MariaDB and the load generator');
     print('merged r/w = keys per merged read / sets per merged write in the gateway (coalescing)');
+    print(`one loopback round trip between two processes (median): ${loopbackBeforeMs.toFixed(3)} ms before the cells, ${loopbackAfterMs.toFixed(3)} ms after; ` +
+      'memgate adds two to every request, which is most of its p50 over raw SQL\'s at 1 connection');
     print('');
     print(formatRows(rows));
     for (const row of rows.filter((r) => r.firstError)) print(`  ${cellName(row)}: first error: ${row.firstError}`);

@@ -2,6 +2,7 @@
  * The arithmetic and parsing the benchmark's figures rest on: percentiles, ratios, the
  * targets check, and the reply parsers that tell the load generator a request completed.
  */
+import { readdir, readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import {
   BinaryReplyParser,
@@ -12,10 +13,22 @@ import {
   textSet,
   type ReplyKind,
 } from '../../../bench/compare/memcache-protocol.js';
+import { loopbackRoundTripMs } from '../../../bench/compare/loopback.js';
 import { checkTargets, formatRows, formatTargets, withRatios, type Cell } from '../../../bench/compare/report.js';
 import { Samples, percentile, summarize } from '../../../bench/compare/stats.js';
 import { binaryRequest, Opcode, storeExtras } from '../../helpers/binary-packets.js';
 import { feedings } from '../../helpers/chunking.js';
+
+/** Processes whose parent is this one. */
+async function childCount(): Promise<number> {
+  let count = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid) count++;
+  }
+  return count;
+}
 
 describe('bench compare', function () {
   describe('percentile (nearest rank)', function () {
@@ -124,6 +137,17 @@ describe('bench compare', function () {
       const targets = formatTargets(checkTargets(rows));
       expect(targets).to.match(/set at 16 connections, depth 1, ops\/s vs raw SQL's best\s+memgate-text\s+0\.90x\s+>= 1\.0x\s+NO/);
       expect(targets).to.match(/get at 1 connection, depth 1, p50 minus raw SQL's p50\s+memgate-text\s+\+0\.150 ms\s+<= 0\.200 ms\s+yes/);
+    });
+  });
+
+  describe('loopback round trip', function () {
+    it('is the median of real round trips through an echo process, which is gone afterwards', async function () {
+      this.timeout(10_000);
+      const before = await childCount();
+      const ms = await loopbackRoundTripMs(50);
+      expect(ms).to.be.a('number').greaterThan(0).and.lessThan(1000);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await childCount()).to.equal(before);
     });
   });
 

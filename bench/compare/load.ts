@@ -38,6 +38,10 @@ export interface LoadSpec {
   valueSize: number;
   /** Share of gets in the mix workload. */
   mixGetShare?: number;
+  /** Varies the keys each connection picks (slices of one interleaved cell use different ones). */
+  seed?: number;
+  /** Return every latency sample, for merging slices (interleaved cells). */
+  keepSamples?: boolean;
 }
 
 export interface LoadResult {
@@ -53,6 +57,8 @@ export interface LoadResult {
   stored: number;
   errors: number;
   firstError?: string;
+  /** every latency of the measured window (ms), with spec.keepSamples */
+  samples?: Float64Array;
 }
 
 export function benchKeys(count: number, prefix: string): string[] {
@@ -92,7 +98,7 @@ function opSource(spec: LoadSpec, connection: number, keys: readonly string[]): 
       return { kind: 'set', key };
     };
   }
-  const rnd = random(connection + 1);
+  const rnd = random(connection + 1 + (spec.seed ?? 0) * 7919);
   const getShare = spec.workload === 'get' ? 1 : spec.workload === 'set' ? 0 : spec.mixGetShare ?? 0.9;
   return () => {
     const kind = getShare === 1 || (getShare > 0 && rnd() < getShare) ? 'get' : 'set';
@@ -136,23 +142,33 @@ class Recorder {
     else this.misses++;
   }
 
-  result(): LoadResult {
-    const latency = summarize(this.samples.view());
+  result(keepSamples = false): LoadResult {
     const measuredSeconds = Number.isFinite(this.stopAt) ? (this.stopAt - this.measureFrom) / 1000 : 0;
     return {
-      ops: latency.count,
-      measuredSeconds,
-      opsPerSecond: measuredSeconds > 0 ? latency.count / measuredSeconds : 0,
-      p50Ms: latency.p50,
-      p99Ms: latency.p99,
-      maxMs: latency.max,
-      hits: this.hits,
-      misses: this.misses,
-      stored: this.stored,
-      errors: this.errors,
-      firstError: this.firstError,
+      ...(keepSamples ? { samples: this.samples.view().slice() } : {}),
+      ...loadResult(this.samples.view(), measuredSeconds, this),
     };
   }
+}
+
+export type Tally = Pick<LoadResult, 'hits' | 'misses' | 'stored' | 'errors' | 'firstError'>;
+
+/** A cell's figures from its latencies (ms, any order) and what it counted. */
+export function loadResult(latencies: ArrayLike<number>, measuredSeconds: number, tally: Tally): LoadResult {
+  const latency = summarize(latencies);
+  return {
+    ops: latency.count,
+    measuredSeconds,
+    opsPerSecond: measuredSeconds > 0 ? latency.count / measuredSeconds : 0,
+    p50Ms: latency.p50,
+    p99Ms: latency.p99,
+    maxMs: latency.max,
+    hits: tally.hits,
+    misses: tally.misses,
+    stored: tally.stored,
+    errors: tally.errors,
+    firstError: tally.firstError,
+  };
 }
 
 function connect(port: number): Promise<net.Socket> {
@@ -233,7 +249,7 @@ async function runMemcache(spec: LoadSpec, target: MemcacheTarget): Promise<Load
   const rec = new Recorder();
   rec.start(spec.workload === 'fill' ? 0 : spec.warmupSeconds, spec.workload === 'fill' ? 3600 : spec.seconds);
   await Promise.all(sockets.map((socket, i) => driveConnection(socket, spec, target, opSource(spec, i, keys), value, rec)));
-  return rec.result();
+  return rec.result(spec.keepSamples);
 }
 
 async function runSql(spec: LoadSpec, target: SqlTarget): Promise<LoadResult> {
@@ -268,7 +284,7 @@ async function runSql(spec: LoadSpec, target: SqlTarget): Promise<LoadResult> {
       }
     };
     await Promise.all(Array.from({ length: spec.connections * spec.depth }, (_, i) => loop(i)));
-    return rec.result();
+    return rec.result(spec.keepSamples);
   } finally {
     await pool.end();
   }
@@ -279,8 +295,12 @@ export function runLoadHere(spec: LoadSpec): Promise<LoadResult> {
   return spec.target.kind === 'sql' ? runSql(spec, spec.target) : runMemcache(spec, spec.target);
 }
 
-/** Runs one cell in a fresh worker thread; bounded by the cell's own length plus a margin. */
-export function runLoad(spec: LoadSpec, timeoutMs = (spec.warmupSeconds + spec.seconds) * 1000 + 60_000): Promise<LoadResult> {
+/**
+ * Runs one cell in a fresh worker thread; bounded by the cell's own length plus a margin.
+ * onReady: called once the worker has loaded its modules and starts connecting.
+ */
+export function runLoad(spec: LoadSpec, options: { timeoutMs?: number; onReady?: () => void } = {}): Promise<LoadResult> {
+  const timeoutMs = options.timeoutMs ?? (spec.warmupSeconds + spec.seconds) * 1000 + 60_000;
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: spec });
     let settled = false;
@@ -294,7 +314,10 @@ export function runLoad(spec: LoadSpec, timeoutMs = (spec.warmupSeconds + spec.s
       settle(() => reject(new Error(`load cell did not finish within ${timeoutMs} ms`)));
       void worker.terminate();
     }, timeoutMs);
-    worker.once('message', (result: LoadResult) => settle(() => resolve(result)));
+    worker.on('message', (message: 'ready' | LoadResult) => {
+      if (message === 'ready') options.onReady?.();
+      else settle(() => resolve(message));
+    });
     worker.once('error', (error) => settle(() => reject(error)));
     worker.once('exit', (code) => settle(() => reject(new Error(`load worker exited with code ${code} before reporting`))));
   });

@@ -12,7 +12,8 @@ import mysql from 'mysql2/promise';
 import winston from 'winston';
 import { startEmbeddedMariadb } from '../../src/embedded/mariadb.js';
 import { measureConnectionScale, type ConnectionScaleResult } from './connection-scale.js';
-import { benchKeys, benchValue, runLoad, type LoadSpec, type MemcacheTarget, type SqlTarget, type Workload } from './load.js';
+import { mergeSlices, roundOrders } from './interleave.js';
+import { benchKeys, benchValue, runLoad, type LoadResult, type LoadSpec, type MemcacheTarget, type SqlTarget, type Workload } from './load.js';
 import { loopbackRoundTripMs } from './loopback.js';
 import { layoutFor } from '../../src/embedded/layout.js';
 import {
@@ -62,6 +63,10 @@ const LOAD_CONNECTIONS = 16;
 const KEY_PREFIX = 'bench:';
 const RAW_TABLE = 'bench_raw';
 const GATEWAY_TABLE = 'bench_kv';
+/** The 1-connection cells of a workload take turns in this many slices each. */
+const LATENCY_ROUNDS = 6;
+/** Warm-up of each slice: a fresh connection's first replies are not part of the figures. */
+const LATENCY_SLICE_WARMUP_SECONDS = 0.2;
 
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -164,7 +169,8 @@ function formatConnectionScale(r: ConnectionScaleResult, options: ComparisonOpti
   ].join('\n');
 }
 
-type MergeCounts = Record<'readBatches' | 'readKeys' | 'writeBatches' | 'writeSets', number>;
+const MERGE_COUNTS = ['readBatches', 'readKeys', 'writeBatches', 'writeSets'] as const;
+type MergeCounts = Record<(typeof MERGE_COUNTS)[number], number>;
 
 /** The gateway's coalescing counters (stats coalesce_*). */
 async function mergeCounts(port: number): Promise<MergeCounts> {
@@ -176,13 +182,15 @@ async function mergeCounts(port: number): Promise<MergeCounts> {
   };
 }
 
+/** a + sign × b, counter by counter */
+function combineCounts(a: MergeCounts, b: MergeCounts, sign: 1 | -1): MergeCounts {
+  return Object.fromEntries(MERGE_COUNTS.map((name) => [name, a[name] + sign * b[name]])) as MergeCounts;
+}
+
 /** Keys per merged read and sets per merged write during a cell (warm-up included); null: none ran. */
-function mergedPer(before: MergeCounts, after: MergeCounts): { keysPerRead: number | null; setsPerWrite: number | null } {
+function mergedPer(counted: MergeCounts): { keysPerRead: number | null; setsPerWrite: number | null } {
   const per = (items: number, statements: number) => (statements > 0 ? items / statements : null);
-  return {
-    keysPerRead: per(after.readKeys - before.readKeys, after.readBatches - before.readBatches),
-    setsPerWrite: per(after.writeSets - before.writeSets, after.writeBatches - before.writeBatches),
-  };
+  return { keysPerRead: per(counted.readKeys, counted.readBatches), setsPerWrite: per(counted.writeSets, counted.writeBatches) };
 }
 
 const cellName = (c: { workload: string; connections: number; target: string; depth: number }) =>
@@ -289,34 +297,85 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     const perCell = options.seconds + options.warmupSeconds;
     log(`${plan.length} cells of ${options.seconds} s (+${options.warmupSeconds} s warm-up): about ${Math.ceil((plan.length * (perCell + 0.3)) / 60)} min, then part 3`);
 
-    const cells: Cell[] = [];
-    for (const [i, step] of plan.entries()) {
-      if (interrupted) throw new Error('interrupted');
-      const spec: LoadSpec = { ...base, target: targetOf(step.target), workload: step.workload, connections: step.connections, depth: step.depth };
+    type Step = (typeof plan)[number];
+    interface Slice { result: LoadResult; wallSeconds: number; cpuSeconds: { server: number; database: number; generator: number }; merged: MergeCounts | null }
+    /** One run of the load against a step's target, with the CPU each process used meanwhile. */
+    const measureSlice = async (step: Step, overrides: Partial<LoadSpec>): Promise<Slice> => {
+      const spec: LoadSpec = { ...base, target: targetOf(step.target), workload: step.workload, connections: step.connections, depth: step.depth, ...overrides };
       const serverPid = step.target.startsWith('memgate-') ? gateway!.pid : step.target.startsWith('memcached-') ? memcached!.pid : null;
-      const cpuBefore = { server: serverPid ? processCpuSeconds(serverPid) : Number.NaN, database: dbPid ? processCpuSeconds(dbPid) : Number.NaN, generator: process.cpuUsage() };
+      const sample = () => ({
+        at: performance.now(),
+        server: serverPid ? processCpuSeconds(serverPid) : Number.NaN,
+        database: dbPid ? processCpuSeconds(dbPid) : Number.NaN,
+        generator: process.cpuUsage(),
+      });
       const mergedBefore = step.target.startsWith('memgate-') ? await mergeCounts(gateway!.port) : null;
-      const startedAt = performance.now();
-      try {
-        const result = await runLoad(spec);
-        const wall = (performance.now() - startedAt) / 1000;
-        const share = (seconds: number) => (Number.isFinite(seconds) ? Math.round((100 * seconds) / wall) : null);
-        const generator = process.cpuUsage(cpuBefore.generator);
-        const cpuPercent = {
-          server: serverPid ? share(processCpuSeconds(serverPid) - cpuBefore.server) : null,
-          database: dbPid ? share(processCpuSeconds(dbPid) - cpuBefore.database) : null,
-          generator: share((generator.user + generator.system) / 1e6) ?? 0,
-        };
-        const merged = mergedBefore ? mergedPer(mergedBefore, await mergeCounts(gateway!.port)) : undefined;
-        cells.push({ ...step, ...result, cpuPercent, merged });
-        log(`[${i + 1}/${plan.length}] ${cellName(step)}: ${result.opsPerSecond.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(3)} ms${result.errors ? `, ${result.errors} errors (${result.firstError})` : ''}`);
-      } catch (error) {
-        const message = (error as Error).message;
-        log(`[${i + 1}/${plan.length}] ${cellName(step)}: FAILED ${message}`);
-        cells.push({
-          ...step, ops: 0, measuredSeconds: 0, opsPerSecond: 0, p50Ms: Number.NaN, p99Ms: Number.NaN, maxMs: Number.NaN,
-          hits: 0, misses: 0, stored: 0, errors: 1, firstError: message,
-        });
+      // From the moment the load generator's thread has started: its start-up is not the cell's.
+      let cpuBefore = sample();
+      const result = await runLoad(spec, { onReady: () => { cpuBefore = sample(); } });
+      const after = sample();
+      const mergedAfter = mergedBefore ? await mergeCounts(gateway!.port) : null;
+      return {
+        result,
+        wallSeconds: (after.at - cpuBefore.at) / 1000,
+        cpuSeconds: {
+          server: after.server - cpuBefore.server,
+          database: after.database - cpuBefore.database,
+          generator: (after.generator.user - cpuBefore.generator.user + after.generator.system - cpuBefore.generator.system) / 1e6,
+        },
+        merged: mergedBefore && mergedAfter ? combineCounts(mergedAfter, mergedBefore, -1) : null,
+      };
+    };
+    const toCell = (step: Step, slices: Slice[]): Cell => {
+      const wall = slices.reduce((n, s) => n + s.wallSeconds, 0);
+      const cpu = (which: keyof Slice['cpuSeconds']) => slices.reduce((n, s) => n + s.cpuSeconds[which], 0);
+      const share = (seconds: number) => (Number.isFinite(seconds) ? Math.round((100 * seconds) / wall) : null);
+      const merged = slices[0]!.merged ? mergedPer(slices.map((s) => s.merged!).reduce((a, b) => combineCounts(a, b, 1))) : undefined;
+      const { samples: _samples, ...result } = mergeSlices(slices.map((s) => s.result));
+      return { ...step, ...result, cpuPercent: { server: share(cpu('server')), database: share(cpu('database')), generator: share(cpu('generator')) ?? 0 }, merged };
+    };
+    const failedCell = (step: Step, message: string): Cell => ({
+      ...step, ops: 0, measuredSeconds: 0, opsPerSecond: 0, p50Ms: Number.NaN, p99Ms: Number.NaN, maxMs: Number.NaN,
+      hits: 0, misses: 0, stored: 0, errors: 1, firstError: message,
+    });
+
+    // The 1-connection cells of a workload run together, interleaved (see interleave.ts); the
+    // others one after another.
+    const groups: Step[][] = [];
+    for (const step of plan) {
+      const joins = step.connections === 1 ? groups.find((g) => g[0]!.connections === 1 && g[0]!.workload === step.workload) : undefined;
+      if (joins) joins.push(step);
+      else groups.push([step]);
+    }
+    const cells: Cell[] = [];
+    let done = 0;
+    for (const group of groups) {
+      if (interrupted) throw new Error('interrupted');
+      const slices = new Map<Step, Slice[]>(group.map((step) => [step, []]));
+      const failures = new Map<Step, string>();
+      const orders = group.length === 1 ? [group] : roundOrders(group, LATENCY_ROUNDS, groups.indexOf(group) + 1);
+      for (const [round, order] of orders.entries()) {
+        for (const step of order) {
+          if (failures.has(step)) continue;
+          const overrides: Partial<LoadSpec> = group.length === 1 ? {} : {
+            seconds: options.seconds / LATENCY_ROUNDS, warmupSeconds: Math.min(options.warmupSeconds, LATENCY_SLICE_WARMUP_SECONDS), seed: round, keepSamples: true,
+          };
+          try {
+            slices.get(step)!.push(await measureSlice(step, overrides));
+          } catch (error) {
+            failures.set(step, (error as Error).message);
+          }
+        }
+      }
+      for (const step of group) {
+        const failure = failures.get(step);
+        const cell = failure === undefined ? toCell(step, slices.get(step)!) : failedCell(step, failure);
+        cells.push(cell);
+        done++;
+        const how = group.length > 1 ? ` (${LATENCY_ROUNDS} interleaved slices)` : '';
+        log(failure !== undefined
+          ? `[${done}/${plan.length}] ${cellName(step)}: FAILED ${failure}`
+          : `[${done}/${plan.length}] ${cellName(step)}${how}: ${cell.opsPerSecond.toFixed(0)} ops/s, p50 ${cell.p50Ms.toFixed(3)} ms${cell.errors ? `, ${cell.errors} errors (${cell.firstError})` : ''}`);
       }
     }
     const gatewayRssAfterRunKb = gateway ? rssKb(gateway.pid) : null;
@@ -346,6 +405,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
       gatewayArgs: options.gatewayArgs,
       gatewayEnv: gatewayEnv(),
       loadGenerator: 'closed loop, one worker thread per cell; raw SQL: mysql2 pool of N connections, N x depth loops, pool.execute (prepared)',
+      latencyCells: `1 connection: each target runs ${LATENCY_ROUNDS} slices of ${options.seconds / LATENCY_ROUNDS} s (+${Math.min(options.warmupSeconds, LATENCY_SLICE_WARMUP_SECONDS)} s warm-up), the targets taking turns in a new random order every round`,
     };
 
     const print = (text: string) => process.stdout.write(`${text}\n`);
@@ -353,6 +413,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     print(`memgate vs raw mysql2 vs memcached — ${machine.cpus} CPUs, node ${machine.node}, MariaDB ${mariadbVersion}, ${options.seconds} s per row, ${options.keyCount} keys, ${options.valueSize} B values, mix = 90% get / 10% set`);
     print('depth = requests in flight per connection; x raw-sql / x memcached = memgate ops/s over theirs (memcached: same protocol if measured, else text)');
     print('%cpu = CPU used during the cell in % of one core by the server (memgate/memcached), MariaDB and the load generator');
+    print(`1-connection rows: ${LATENCY_ROUNDS} slices per target, the targets taking turns in a new random order every round, so that the machine's drift falls on all alike`);
     print('merged r/w = keys per merged read / sets per merged write in the gateway (coalescing)');
     print(`one loopback round trip between two processes (median): ${loopbackBeforeMs.toFixed(3)} ms before the cells, ${loopbackAfterMs.toFixed(3)} ms after; ` +
       'memgate adds two to every request, which is most of its p50 over raw SQL\'s at 1 connection');

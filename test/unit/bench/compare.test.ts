@@ -13,6 +13,8 @@ import {
   textSet,
   type ReplyKind,
 } from '../../../bench/compare/memcache-protocol.js';
+import { mergeSlices, roundOrders } from '../../../bench/compare/interleave.js';
+import type { LoadResult } from '../../../bench/compare/load.js';
 import { loopbackRoundTripMs } from '../../../bench/compare/loopback.js';
 import { checkTargets, formatRows, formatTargets, withRatios, type Cell } from '../../../bench/compare/report.js';
 import { Samples, percentile, summarize } from '../../../bench/compare/stats.js';
@@ -137,6 +139,28 @@ describe('bench compare', function () {
       const targets = formatTargets(checkTargets(rows));
       expect(targets).to.match(/set at 16 connections, depth 1, ops\/s vs raw SQL's best\s+memgate-text\s+0\.90x\s+>= 1\.0x\s+NO/);
       expect(targets).to.match(/get at 1 connection, depth 1, p50 minus raw SQL's p50\s+memgate-text\s+\+0\.150 ms\s+<= 0\.200 ms\s+yes/);
+    });
+  });
+
+  describe('interleaved 1-connection cells', function () {
+    const slice = (samples: number[], seconds: number, extra: Partial<LoadResult> = {}): LoadResult => ({
+      ops: samples.length, measuredSeconds: seconds, opsPerSecond: samples.length / seconds, p50Ms: Number.NaN, p99Ms: Number.NaN,
+      maxMs: Number.NaN, hits: samples.length, misses: 0, stored: 0, errors: 0, samples: Float64Array.from(samples), ...extra,
+    });
+
+    it('gives every round all the targets once, in orders that differ between rounds and repeat with the seed', function () {
+      const orders = roundOrders(['raw', 'text', 'binary', 'memcached'], 6, 3);
+      expect(orders).to.have.length(6);
+      for (const order of orders) expect([...order].sort()).to.deep.equal(['binary', 'memcached', 'raw', 'text']);
+      expect(new Set(orders.map((o) => o.join())).size).to.be.greaterThan(1);
+      expect(roundOrders(['raw', 'text', 'binary', 'memcached'], 6, 3)).to.deep.equal(orders);
+    });
+
+    it('merges slices: counts and seconds add up, percentiles come from all samples together', function () {
+      const merged = mergeSlices([slice([1, 2, 3], 0.5), slice([10, 11], 0.5, { errors: 1, firstError: 'boom', hits: 1, misses: 1 })]);
+      expect(merged).to.include({ ops: 5, measuredSeconds: 1, opsPerSecond: 5, p50Ms: 3, maxMs: 11, hits: 4, misses: 1, errors: 1, firstError: 'boom' });
+      expect(merged.samples).to.equal(undefined);
+      expect(() => mergeSlices([slice([1], 1), { ...slice([2], 1), samples: undefined }])).to.throw(/keepSamples/);
     });
   });
 

@@ -1,0 +1,42 @@
+// The 1-connection cells carry the latency target, a difference of a tenth of a millisecond,
+// while this VM's speed drifts by more than that within seconds. Measured one after another,
+// raw SQL and memgate would each get the machine of their own moment; in short slices that take
+// turns in a new random order every round, the drift falls on all of them alike.
+import { loadResult, random, type LoadResult } from './load.js';
+
+/** For each round, the order in which the items take their turn: a seeded shuffle per round. */
+export function roundOrders<T>(items: readonly T[], rounds: number, seed = 1): T[][] {
+  const rnd = random(seed);
+  return Array.from({ length: rounds }, () => {
+    const order = [...items];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    return order;
+  });
+}
+
+/** One cell's figures from its slices: counts add up, percentiles come from all samples together. */
+export function mergeSlices(slices: readonly LoadResult[]): LoadResult {
+  if (slices.length === 1) return slices[0]!;
+  const all = new Float64Array(slices.reduce((n, s) => n + sampleCount(s), 0));
+  let at = 0;
+  for (const slice of slices) {
+    all.set(slice.samples!, at);
+    at += slice.samples!.length;
+  }
+  const sum = (field: 'hits' | 'misses' | 'stored' | 'errors') => slices.reduce((n, s) => n + s[field], 0);
+  return loadResult(all, slices.reduce((n, s) => n + s.measuredSeconds, 0), {
+    hits: sum('hits'),
+    misses: sum('misses'),
+    stored: sum('stored'),
+    errors: sum('errors'),
+    firstError: slices.find((s) => s.firstError !== undefined)?.firstError,
+  });
+}
+
+function sampleCount(slice: LoadResult): number {
+  if (!slice.samples) throw new Error('mergeSlices: a slice was run without keepSamples');
+  return slice.samples.length;
+}

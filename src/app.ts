@@ -13,7 +13,7 @@ import { parseDatabaseUrls, redactDatabaseUrl } from './store/db-url.js';
 import { CoalescingStore } from './store/coalescing-store.js';
 import type { KvStore } from './store/kv-store.js';
 import { MysqlKvStore } from './store/mysql-kv-store.js';
-import { createDatabasePool, type DatabasePool } from './store/pool.js';
+import { createDatabasePool, type DatabaseHealth, type DatabasePool } from './store/pool.js';
 import { applySchema } from './store/schema.js';
 import { sweepSettings } from './sweeper/expiry-sweeper.js';
 import { startPeriodicSweeper } from './sweeper/periodic-sweeper.js';
@@ -137,7 +137,7 @@ function commandContext(
   config: GatewayConfig, store: KvStore, pool: DatabasePool, logger: Logger, coalescing: CoalescingStore | null,
 ): CommandContext {
   const stats = new ServerStats();
-  stats.trackExternal(() => [...databaseCounters(pool), ...coalescingCounters(coalescing)]);
+  stats.trackExternal(() => [...databaseCounters(pool.health()), ...coalescingCounters(coalescing)]);
   const version = reportedVersion();
   return {
     store,
@@ -193,13 +193,12 @@ function databaseStats(pool: DatabasePool, stats: ServerStats): Array<[string, s
     lines.push([`db_node_${i}_address`, node.address], [`db_node_${i}_state`, node.up ? 'up' : 'down']);
     lines.push(...counterLines([[`db_node_${i}_downs`, node.downs]], stats));
   });
-  const counters = databaseCounters(pool).filter(([name]) => !name.startsWith('db_node_'));
+  const counters = databaseCounters(health).filter(([name]) => !name.startsWith('db_node_'));
   return [...lines, ...counterLines(counters, stats)];
 }
 
 /** The pool's counters, which `stats reset` clears (its gauges, such as db_up, it does not). */
-function databaseCounters(pool: DatabasePool): Array<[string, number]> {
-  const health = pool.health();
+function databaseCounters(health: DatabaseHealth): Array<[string, number]> {
   return [
     ...health.nodes.map((node, i): [string, number] => [`db_node_${i}_downs`, node.downs]),
     ['db_failovers', health.failovers],

@@ -1,6 +1,7 @@
-// What one hop between two processes costs on this machine: memgate adds two of them to every
-// request (client -> gateway -> database and back), so its latency over raw SQL's rises and
-// falls with this figure. On a VM it varies a lot with where the two processes are scheduled.
+// What one round trip between two processes costs on this machine. Raw SQL makes one per
+// request (client <-> database), memgate two (client <-> gateway <-> database), so its latency
+// over raw SQL's rises and falls with this figure. On a VM it varies a lot with where the two
+// processes are scheduled.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -13,30 +14,50 @@ process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
 `;
 
-/** Median round trip, in ms, of one byte between this process and a child node echoing over loopback TCP. */
-export async function loopbackRoundTripMs(roundTrips = 2000): Promise<number> {
+/**
+ * Median round trip, in ms, of one byte between this process and a child node echoing over
+ * loopback TCP. Rejects if the whole measurement takes longer than timeoutMs.
+ */
+export async function loopbackRoundTripMs(roundTrips = 2000, timeoutMs = 10_000): Promise<number> {
   const child = spawn(process.execPath, ['-e', ECHO_SERVER], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let socket: net.Socket | undefined;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`echo process exited with code ${code}`)));
-      child.stdout!.once('data', (data: Buffer) => resolve(Number(data.toString().trim())));
-    });
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    const times = new Float64Array(roundTrips);
-    const byte = Buffer.from('x');
-    for (let i = 0; i < roundTrips; i++) {
-      const sent = performance.now();
-      await new Promise<void>((resolve) => {
-        socket.once('data', () => resolve());
-        socket.write(byte);
+    const measure = async (): Promise<number> => {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('exit', (code) => reject(new Error(`echo process exited with code ${code}`)));
+        child.stdout!.once('data', (data: Buffer) => resolve(Number(data.toString().trim())));
       });
-      times[i] = performance.now() - sent;
-    }
-    socket.destroy();
-    return percentile(times.sort(), 0.5);
+      const connected = net.connect({ port, host: '127.0.0.1', noDelay: true });
+      socket = connected;
+      await new Promise<void>((resolve, reject) => connected.once('connect', resolve).once('error', reject));
+      // A reply that never comes (the echo process died) fails the round trip it is waiting for.
+      let replied: (() => void) | null = null;
+      let failed: Error | null = null;
+      connected.on('data', () => replied?.());
+      connected.on('error', (error) => { failed = error; replied?.(); });
+      connected.on('close', () => { failed ??= new Error('echo connection closed'); replied?.(); });
+      const times = new Float64Array(roundTrips);
+      const byte = Buffer.from('x');
+      for (let i = 0; i < roundTrips; i++) {
+        const sent = performance.now();
+        await new Promise<void>((resolve) => {
+          replied = resolve;
+          connected.write(byte);
+        });
+        if (failed) throw failed;
+        times[i] = performance.now() - sent;
+      }
+      return percentile(times.sort(), 0.5);
+    };
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`loopback round trips took over ${timeoutMs} ms`)), timeoutMs);
+    });
+    return await Promise.race([measure(), deadline]);
   } finally {
+    clearTimeout(timer);
+    socket?.destroy();
     child.stdin!.end();
     child.kill();
   }

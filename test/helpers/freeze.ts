@@ -7,11 +7,19 @@ function threadState(stat: string): string {
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
 }
 
+/** Stopped (T), stopped by a tracer (t), or exited (Z, X): none of them runs anything. */
+const NOT_RUNNING = new Set(['T', 't', 'Z', 'X']);
+
 async function everyThreadStopped(pid: number): Promise<boolean> {
-  const tasks = await readdir(`/proc/${pid}/task`);
+  let tasks: string[];
+  try {
+    tasks = await readdir(`/proc/${pid}/task`);
+  } catch {
+    throw new Error(`process ${pid} exited instead of stopping`);
+  }
   for (const task of tasks) {
     try {
-      if (threadState(await readFile(`/proc/${pid}/task/${task}/stat`, 'utf8')) !== 'T') return false;
+      if (!NOT_RUNNING.has(threadState(await readFile(`/proc/${pid}/task/${task}/stat`, 'utf8')))) return false;
     } catch {
       // a thread that exited in between is no longer answering anything
     }

@@ -18,6 +18,7 @@ import { startEmbeddedMariadb } from '../src/embedded/mariadb.js';
 import { PENDING_FLUSH_VAR, expiryParams, pendingFlushSet } from '../src/store/expiry.js';
 import { buildStatements, selectItemsSql } from '../src/store/mysql-kv-store.js';
 import { schemaStatements } from '../src/store/schema.js';
+import { shuffle } from './compare/interleave.js';
 import { benchKeys, benchValue, random } from './compare/load.js';
 import { freePort, pidFromFile, processCpuSeconds } from './compare/processes.js';
 import { rawStatements } from './compare/raw-sql.js';
@@ -109,11 +110,7 @@ async function main(): Promise<void> {
     const turn = forms.map((_, i) => i);
     while (performance.now() - started < LATENCY_SECONDS * 1000) {
       // A new order every round: a statement right after a commit is slower, whatever it is.
-      for (let i = turn.length - 1; i > 0; i--) {
-        const j = Math.floor(order() * (i + 1));
-        [turn[i], turn[j]] = [turn[j]!, turn[i]!];
-      }
-      for (const i of turn) {
+      for (const i of shuffle(turn, order)) {
         const params = forms[i]!.params(keys[Math.floor(order() * KEYS)]!);
         const at = performance.now();
         await connections[i]!.execute(forms[i]!.sql, params as mysql.ExecuteValues);

@@ -137,7 +137,10 @@ function commandContext(
   config: GatewayConfig, store: KvStore, pool: DatabasePool, logger: Logger, coalescing: CoalescingStore | null,
 ): CommandContext {
   const stats = new ServerStats();
-  stats.trackExternal(() => [...databaseCounters(pool.health()), ...coalescingCounters(coalescing)]);
+  stats.trackExternal(() => {
+    const { perNode, totals } = databaseCounters(pool.health());
+    return [...perNode, ...totals, ...coalescingCounters(coalescing)];
+  });
   const version = reportedVersion();
   return {
     store,
@@ -184,27 +187,24 @@ function commandContext(
 /** Per-node health as memcached-style stats lines (names in README "Running several gateways"). */
 function databaseStats(pool: DatabasePool, stats: ServerStats): Array<[string, string]> {
   const health = pool.health();
+  const { perNode, totals } = databaseCounters(health);
   const lines: Array<[string, string]> = [
     ['db_up', pool.down ? '0' : '1'],
     ['db_nodes', String(health.nodes.length)],
     ['db_writer', String(health.writer)],
   ];
   health.nodes.forEach((node, i) => {
-    lines.push([`db_node_${i}_address`, node.address], [`db_node_${i}_state`, node.up ? 'up' : 'down']);
-    lines.push(...counterLines([[`db_node_${i}_downs`, node.downs]], stats));
+    lines.push([`db_node_${i}_address`, node.address], [`db_node_${i}_state`, node.up ? 'up' : 'down'], ...counterLines([perNode[i]!], stats));
   });
-  const counters = databaseCounters(health).filter(([name]) => !name.startsWith('db_node_'));
-  return [...lines, ...counterLines(counters, stats)];
+  return [...lines, ...counterLines(totals, stats)];
 }
 
 /** The pool's counters, which `stats reset` clears (its gauges, such as db_up, it does not). */
-function databaseCounters(health: DatabaseHealth): Array<[string, number]> {
-  return [
-    ...health.nodes.map((node, i): [string, number] => [`db_node_${i}_downs`, node.downs]),
-    ['db_failovers', health.failovers],
-    ['db_retries', health.retries],
-    ['db_unknown_outcomes', health.unknownOutcomes],
-  ];
+function databaseCounters(health: DatabaseHealth): { perNode: Array<[string, number]>; totals: Array<[string, number]> } {
+  return {
+    perNode: health.nodes.map((node, i) => [`db_node_${i}_downs`, node.downs]),
+    totals: [['db_failovers', health.failovers], ['db_retries', health.retries], ['db_unknown_outcomes', health.unknownOutcomes]],
+  };
 }
 
 function coalescingCounters(coalescing: CoalescingStore | null): Array<[string, number]> {

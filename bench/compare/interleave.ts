@@ -4,17 +4,19 @@
 // turns in a new random order every round, the drift falls on all of them alike.
 import { loadResult, random, type LoadResult } from './load.js';
 
+/** Puts the items in a random order in place (Fisher–Yates), drawing from rnd. */
+export function shuffle<T>(items: T[], rnd: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
 /** For each round, the order in which the items take their turn: a seeded shuffle per round. */
 export function roundOrders<T>(items: readonly T[], rounds: number, seed = 1): T[][] {
   const rnd = random(seed);
-  return Array.from({ length: rounds }, () => {
-    const order = [...items];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    return order;
-  });
+  return Array.from({ length: rounds }, () => shuffle([...items], rnd));
 }
 
 /** One cell's figures from its slices: counts add up, percentiles come from all samples together. */

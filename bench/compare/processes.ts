@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { statFields } from '../../src/embedded/process-utils.js';
 
 const HOST = '127.0.0.1';
 const CLI = fileURLToPath(new URL('../../src/cli/memgate.js', import.meta.url));
@@ -176,9 +177,7 @@ const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; NaN if unreadable. */
 export function processCpuSeconds(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return Number.NaN;

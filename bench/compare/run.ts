@@ -303,9 +303,10 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
         }
       }
     }
+    const slice = { seconds: options.seconds / LATENCY_ROUNDS, warmupSeconds: Math.min(options.warmupSeconds, LATENCY_SLICE_WARMUP_SECONDS) };
     // A load thread takes about 0.3 s to start; the interleaved cells start one per slice.
     const estimate = plan.reduce((sum, step) => sum + (step.connections === 1
-      ? options.seconds + LATENCY_ROUNDS * (Math.min(options.warmupSeconds, LATENCY_SLICE_WARMUP_SECONDS) + 0.3)
+      ? options.seconds + LATENCY_ROUNDS * (slice.warmupSeconds + 0.3)
       : options.seconds + options.warmupSeconds + 0.3), 0);
     log(`${plan.length} cells of ${options.seconds} s (+${options.warmupSeconds} s warm-up): about ${Math.ceil(estimate / 60)} min, then part 3`);
 
@@ -370,9 +371,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
         for (const step of order) {
           if (interrupted) throw new Error('interrupted');
           if (failures.has(step)) continue;
-          const overrides: Partial<LoadSpec> = group.length === 1 ? {} : {
-            seconds: options.seconds / LATENCY_ROUNDS, warmupSeconds: Math.min(options.warmupSeconds, LATENCY_SLICE_WARMUP_SECONDS), seed: round, keepSamples: true,
-          };
+          const overrides: Partial<LoadSpec> = group.length === 1 ? {} : { ...slice, seed: round, keepSamples: true };
           try {
             slices.get(step)!.push(await measureSlice(step, overrides));
           } catch (error) {
@@ -418,7 +417,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
       gatewayArgs: options.gatewayArgs,
       gatewayEnv: gatewayEnv(),
       loadGenerator: 'closed loop, one worker thread per cell; raw SQL: mysql2 pool of N connections, N x depth loops, pool.execute (prepared)',
-      latencyCells: `1 connection: each target runs ${LATENCY_ROUNDS} slices of ${options.seconds / LATENCY_ROUNDS} s (+${Math.min(options.warmupSeconds, LATENCY_SLICE_WARMUP_SECONDS)} s warm-up), the targets taking turns in a new random order every round`,
+      latencyCells: `1 connection: each target runs ${LATENCY_ROUNDS} slices of ${slice.seconds} s (+${slice.warmupSeconds} s warm-up), the targets taking turns in a new random order every round`,
     };
 
     const print = (text: string) => process.stdout.write(`${text}\n`);

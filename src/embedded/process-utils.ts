@@ -16,11 +16,18 @@ export function isAlive(pid: number): boolean {
   return !isZombie(pid);
 }
 
+/**
+ * The fields of a /proc/<pid>/stat (or task stat) line after the command name, which is in
+ * parentheses and may itself hold ')' or spaces: [state, ppid, pgrp, …].
+ */
+export function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 // A dead orphan lingers as a zombie until init reaps it, and some container inits are slow to.
 function isZombie(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    return statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[0] === 'Z';
   } catch {
     return false;
   }

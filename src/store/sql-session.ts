@@ -93,15 +93,10 @@ export class SqlSession {
   private async limitStatements(statementTimeoutMs: number): Promise<void> {
     const seconds = Math.max(1, Math.floor(statementTimeoutMs / 1000) - 1);
     await this.query(`SET SESSION innodb_lock_wait_timeout = ${seconds}`);
-    // MySQL has no max_statement_time; its lock wait limit stays.
-    await this.setIfKnown(`SET SESSION max_statement_time = ${(statementTimeoutMs * 0.8 / 1000).toFixed(3)}`);
-  }
-
-  /** Runs a SET of a variable that some servers lack (error 1193, unknown system variable). */
-  private async setIfKnown(sql: string): Promise<void> {
     try {
-      await this.query(sql);
+      await this.query(`SET SESSION max_statement_time = ${(statementTimeoutMs * 0.8 / 1000).toFixed(3)}`);
     } catch (error) {
+      // MySQL has no max_statement_time (1193 unknown system variable); its lock wait limit stays.
       if ((error as { errno?: number }).errno !== 1193) throw error;
     }
   }

@@ -1,11 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { statFields } from '../../src/embedded/process-utils.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The state letter of one thread: the field after the command name, which may itself hold ')'. */
-function threadState(stat: string): string {
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-}
 
 /** Stopped (T), stopped by a tracer (t), or exited (Z, X): none of them runs anything. */
 const NOT_RUNNING = new Set(['T', 't', 'Z', 'X']);
@@ -19,7 +15,7 @@ async function everyThreadStopped(pid: number): Promise<boolean> {
   }
   for (const task of tasks) {
     try {
-      if (!NOT_RUNNING.has(threadState(await readFile(`/proc/${pid}/task/${task}/stat`, 'utf8')))) return false;
+      if (!NOT_RUNNING.has(statFields(await readFile(`/proc/${pid}/task/${task}/stat`, 'utf8'))[0]!)) return false;
     } catch {
       // a thread that exited in between is no longer answering anything
     }

@@ -18,6 +18,7 @@ import type { LoadResult } from '../../../bench/compare/load.js';
 import { loopbackRoundTripMs } from '../../../bench/compare/loopback.js';
 import { checkTargets, formatRows, formatTargets, withRatios, type Cell } from '../../../bench/compare/report.js';
 import { Samples, percentile, summarize } from '../../../bench/compare/stats.js';
+import { statFields } from '../../../src/embedded/process-utils.js';
 import { binaryRequest, Opcode, storeExtras } from '../../helpers/binary-packets.js';
 import { feedings } from '../../helpers/chunking.js';
 
@@ -27,7 +28,7 @@ async function childCount(): Promise<number> {
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid) count++;
+    if (stat && Number(statFields(stat)[1]) === process.pid) count++;
   }
   return count;
 }

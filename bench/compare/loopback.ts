@@ -3,6 +3,7 @@
 // over raw SQL's rises and falls with this figure. On a VM it varies a lot with where the two
 // processes are scheduled.
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { percentile } from './stats.js';
@@ -61,4 +62,19 @@ export async function loopbackRoundTripMs(roundTrips = 2000, timeoutMs = 10_000)
     child.stdin!.end();
     child.kill();
   }
+}
+
+/**
+ * How long an idle vCPU of a KVM guest polls before it halts (cpuidle-haltpoll's
+ * guest_halt_poll_ns), or null where the module is absent (not a KVM guest, or another idle
+ * driver). At 0 every wake-up of a process on an idle vCPU goes through the hypervisor: on the
+ * development VM that made a loopback round trip across vCPUs 85–117 µs instead of 14–16 µs,
+ * and memgate makes one more such round trip per request than raw SQL.
+ */
+export async function guestHaltPollNs(
+  file = '/sys/module/haltpoll/parameters/guest_halt_poll_ns',
+): Promise<number | null> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text === null || !/^\d+\s*$/.test(text)) return null;
+  return Number(text.trim());
 }

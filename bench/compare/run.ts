@@ -14,7 +14,7 @@ import { startEmbeddedMariadb } from '../../src/embedded/mariadb.js';
 import { measureConnectionScale, type ConnectionScaleResult } from './connection-scale.js';
 import { mergeSlices, roundOrders } from './interleave.js';
 import { benchKeys, benchValue, runLoad, type LoadResult, type LoadSpec, type MemcacheTarget, type SqlTarget, type Workload } from './load.js';
-import { loopbackRoundTripMs } from './loopback.js';
+import { guestHaltPollNs, loopbackRoundTripMs } from './loopback.js';
 import { layoutFor } from '../../src/embedded/layout.js';
 import {
   freePort, openFilesLimit, pidFromFile, processCpuSeconds, rssKb, serverStats, startGateway, startMemcached, type ServerProcess,
@@ -242,6 +242,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
 
   try {
     const loopbackBeforeMs = await loopback('before');
+    const haltPollNs = await guestHaltPollNs();
     const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })] });
     const dir = await mkdtemp(path.join(os.tmpdir(), 'memgate-compare-'));
     releasers.push(() => rm(dir, { recursive: true, force: true }));
@@ -402,6 +403,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
       loadAvgBefore,
       loadAvgAfter: os.loadavg(),
       loopbackRoundTripMs: { before: loopbackBeforeMs, after: loopbackAfterMs },
+      guestHaltPollNs: haltPollNs,
       node: process.version,
       mariadb: mariadbVersion,
       memcached: memcached ? tryRun('/usr/bin/memcached', ['-V']) : null,
@@ -430,6 +432,11 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
     const ms = (value: number | null) => (value === null ? '?' : value.toFixed(3));
     print(`one loopback round trip between two processes (median): ${ms(loopbackBeforeMs)} ms before the cells, ${ms(loopbackAfterMs)} ms after; ` +
       'memgate makes one more per request than raw SQL (client <-> gateway), a large part of its p50 over raw SQL\'s at 1 connection');
+    if (haltPollNs !== null) {
+      print(`KVM guest halt polling (guest_halt_poll_ns): ${haltPollNs} ns` + (haltPollNs === 0
+        ? '; idle vCPUs halt at once, so every wake-up of a process on one goes through the hypervisor, which multiplies the round trip above'
+        : ''));
+    }
     print('');
     print(formatRows(rows));
     for (const row of rows.filter((r) => r.firstError)) print(`  ${cellName(row)}: first error: ${row.firstError}`);

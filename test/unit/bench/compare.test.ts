@@ -2,7 +2,9 @@
  * The arithmetic and parsing the benchmark's figures rest on: percentiles, ratios, the
  * targets check, and the reply parsers that tell the load generator a request completed.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import {
   BinaryReplyParser,
@@ -15,7 +17,7 @@ import {
 } from '../../../bench/compare/memcache-protocol.js';
 import { mergeSlices, roundOrders } from '../../../bench/compare/interleave.js';
 import type { LoadResult } from '../../../bench/compare/load.js';
-import { loopbackRoundTripMs } from '../../../bench/compare/loopback.js';
+import { guestHaltPollNs, loopbackRoundTripMs } from '../../../bench/compare/loopback.js';
 import { checkTargets, formatRows, formatTargets, withRatios, type Cell } from '../../../bench/compare/report.js';
 import { Samples, percentile, summarize } from '../../../bench/compare/stats.js';
 import { statFields } from '../../../src/embedded/process-utils.js';
@@ -173,6 +175,22 @@ describe('bench compare', function () {
       expect(ms).to.be.a('number').greaterThan(0).and.lessThan(1000);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(await childCount()).to.equal(before);
+    });
+
+    it('reads the guest halt polling setting, and is null where there is none to read', async function () {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'memgate-haltpoll-'));
+      try {
+        const file = path.join(dir, 'guest_halt_poll_ns');
+        await writeFile(file, '200000\n');
+        expect(await guestHaltPollNs(file)).to.equal(200000);
+        await writeFile(file, '0\n');
+        expect(await guestHaltPollNs(file)).to.equal(0);
+        await writeFile(file, 'garbage\n');
+        expect(await guestHaltPollNs(file)).to.equal(null);
+        expect(await guestHaltPollNs(path.join(dir, 'absent'))).to.equal(null);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 

@@ -144,7 +144,14 @@ describe('e2e: database outage and recovery', function () {
     expect(await conn.request('get during\r\n'), 'nothing from the outage was stored').to.equal('END\r\n');
     expect(await conn.request('set after 0 0 5\r\nlater\r\n')).to.equal('STORED\r\n');
     expect(await second.request('get after\r\n')).to.equal('VALUE after 0 5\r\nlater\r\nEND\r\n');
-    expect(parseStats(await conn.request('stats\r\n')).get('db_up')).to.equal('1');
+    const counted = parseStats(await conn.request('stats\r\n'));
+    expect(counted.get('db_up')).to.equal('1');
+    expect(Number(counted.get('db_node_0_downs')), 'the outage is counted').to.be.at.least(1);
+    // stats reset zeroes the outage counters as memcached zeroes its own; db_up is a gauge.
+    expect(await conn.request('stats reset\r\n')).to.equal('RESET\r\n');
+    const reset = parseStats(await conn.request('stats\r\n'));
+    expect(reset.get('db_node_0_downs')).to.equal('0');
+    expect(reset.get('db_up')).to.equal('1');
     console.log(`      (outage ${backAt - downAt} ms; slowest reply while down: ${slowest[0]![0]} ${slowest[0]![1]} ms; ` +
       `serving again ${recoveredAt! - backAt} ms after the database was back)`);
   });

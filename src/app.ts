@@ -8,6 +8,7 @@ import { startEmbeddedMariadb } from './embedded/mariadb.js';
 import { Releasers } from './lifecycle/releasers.js';
 import { startServer } from './net/server.js';
 import { ServerStats } from './stats/server-stats.js';
+import { batchPolicy } from './store/batch-policy.js';
 import { CasAllocator } from './store/cas-allocator.js';
 import { parseDatabaseUrls, redactDatabaseUrl } from './store/db-url.js';
 import { CoalescingStore } from './store/coalescing-store.js';
@@ -53,7 +54,8 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     }, logger);
     // Released after the server has drained, before the pool: reads served last keep their marks.
     releasers.push('access marks', () => tableStore.flushAccesses());
-    const coalescing = config.coalesce.enabled ? new CoalescingStore(tableStore, config.coalesce) : null;
+    const batches = batchPolicy(config.coalesce);
+    const coalescing = config.coalesce.enabled ? new CoalescingStore(tableStore, { ...config.coalesce, merge: batches.merge }) : null;
     const ctx = commandContext(config, coalescing ?? tableStore, pool, logger, coalescing);
     if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });
     const server = await startServer({
@@ -63,8 +65,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       maxQueuedRequests: config.listen.maxQueuedRequests,
       shutdownGraceMs: config.listen.shutdownGraceMs,
       itemSizeMax: config.items.sizeMax,
-      // A connection's pipelined sets never make a merged write bigger than the setting allows.
-      maxMergedSetBytes: config.coalesce.maxBatchBytes,
+      run: batches.run,
       sasl: users ? new PlainAuthenticator(users, ctx.stats) : undefined,
     }, ctx, logger);
     releasers.push('server', () => server.close());

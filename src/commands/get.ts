@@ -1,5 +1,5 @@
-import type { GetRequest } from '../protocol/request.js';
-import type { HitsResponse, Item } from '../protocol/response.js';
+import type { GetRequest } from '../model/request.js';
+import type { HitsResponse, Item } from '../model/response.js';
 import { mapKey } from '../store/kv-store.js';
 import type { CommandContext, CommandHandler } from './handler.js';
 

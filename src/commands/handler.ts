@@ -1,6 +1,6 @@
 import type { Logger } from 'winston';
-import type { Request, RequestKind } from '../protocol/request.js';
-import type { Response } from '../protocol/response.js';
+import type { Request, RequestKind } from '../model/request.js';
+import type { Response } from '../model/response.js';
 import type { ServerStats } from '../stats/server-stats.js';
 import type { KvStore } from '../store/kv-store.js';
 

@@ -1,5 +1,5 @@
-import type { Request } from '../protocol/request.js';
-import type { Response } from '../protocol/response.js';
+import type { Request } from '../model/request.js';
+import type { Response } from '../model/response.js';
 import arithmetic from './arithmetic.js';
 import deleteHandler from './delete.js';
 import flushAll from './flush-all.js';

@@ -1,4 +1,4 @@
-import { itemTotalSize } from '../protocol/limits.js';
+import { itemTotalSize } from '../model/item-rules.js';
 import { ItemBit, mapKey } from '../store/kv-store.js';
 import type { CommandHandler } from './handler.js';
 

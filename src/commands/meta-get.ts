@@ -1,5 +1,5 @@
-import type { MetaGetRequest } from '../protocol/request.js';
-import type { MetaGetResponse, MetaItem } from '../protocol/response.js';
+import type { MetaGetRequest } from '../model/request.js';
+import type { MetaGetResponse, MetaItem } from '../model/response.js';
 import type { ServerStats } from '../stats/server-stats.js';
 import { ItemBit, mapKey, type ItemDecision, type StoredItem } from '../store/kv-store.js';
 import type { CommandHandler } from './handler.js';

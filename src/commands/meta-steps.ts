@@ -1,5 +1,5 @@
-import { REALTIME_MAXDELTA } from '../protocol/limits.js';
-import type { MetaStep } from '../protocol/request.js';
+import { REALTIME_MAXDELTA } from '../model/item-rules.js';
+import type { MetaStep } from '../model/request.js';
 
 // How memcached's meta commands walk their T, N, R and t flags (process_mget_command and
 // process_marithmetic_command): in request order, each seeing what the earlier ones did.

@@ -1,5 +1,5 @@
-import type { Request, StoreRequest } from '../protocol/request.js';
-import type { StoreResponse } from '../protocol/response.js';
+import type { Request, StoreRequest } from '../model/request.js';
+import type { StoreResponse } from '../model/response.js';
 import { isPlainSet } from '../store/kv-store.js';
 import type { CommandContext, CommandHandler } from './handler.js';
 

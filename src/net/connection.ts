@@ -3,8 +3,9 @@ import type { Logger } from 'winston';
 import { executeCommand, executeGets, executeSets, isPlainGet, isPlainSetRequest } from '../commands/index.js';
 import type { CommandContext } from '../commands/handler.js';
 import type { SaslAuthenticator } from '../protocol/binary/binary-parser.js';
-import type { GetRequest, Request, StoreRequest } from '../protocol/request.js';
-import type { Response } from '../protocol/response.js';
+import type { GetRequest, Request, StoreRequest } from '../model/request.js';
+import type { Response } from '../model/response.js';
+import type { BatchPolicy } from '../store/batch-policy.js';
 import { DatabaseQueryError, DatabaseUnavailableError } from '../store/errors.js';
 import { codecFor, type ProtocolCodec, type QueuedEvent } from './protocol-codec.js';
 
@@ -14,18 +15,10 @@ export interface ConnectionOptions {
   maxQueuedRequests: number;
   /** SASL PLAIN required (binary protocol only, as memcached -S) */
   sasl?: SaslAuthenticator;
-  /** most value bytes of one connection's pipelined sets written together (at most 256 kB) */
-  maxMergedSetBytes?: number;
+  /** how long a pipelined run of plain gets or sets answered together may be (batch-policy.ts) */
+  run: BatchPolicy['run'];
 }
 
-/**
- * Most keys answered by one read when pipelined gets are merged: enough to turn a pipelined
- * multi-get into a few queries, few enough that the values held at once stay bounded.
- */
-const MAX_MERGED_KEYS = 128;
-/** The same for pipelined plain sets: most sets, and most value bytes, written by one statement. */
-const MAX_MERGED_SETS = 64;
-const MAX_MERGED_SET_BYTES = 256 * 1024;
 /** Replies up to this size are copied into one buffer and sent with one write. */
 const MAX_COPIED_REPLY_BYTES = 64 * 1024;
 
@@ -186,16 +179,16 @@ export class ClientConnection {
       let keys = first.keys.length;
       for (let next = this.queue[0]; next?.type === 'request' && isPlainGet(next.request); next = this.queue[0]) {
         keys += next.request.keys.length;
-        if (keys > MAX_MERGED_KEYS) break;
+        if (keys > this.options.run.maxGetKeys) break;
         more.push(next);
         this.queue.shift();
       }
     } else if (isPlainSetRequest(first)) {
-      const maxBytes = Math.min(MAX_MERGED_SET_BYTES, this.options.maxMergedSetBytes ?? Infinity);
+      const { maxSets, maxSetBytes } = this.options.run;
       let bytes = first.value.length;
       for (let next = this.queue[0]; next?.type === 'request' && isPlainSetRequest(next.request); next = this.queue[0]) {
         bytes += next.request.value.length;
-        if (more.length + 1 >= MAX_MERGED_SETS || bytes > maxBytes) break;
+        if (more.length + 1 >= maxSets || bytes > maxSetBytes) break;
         more.push(next);
         this.queue.shift();
       }

@@ -1,5 +1,5 @@
-import type { Request } from '../protocol/request.js';
-import type { Response } from '../protocol/response.js';
+import type { Request } from '../model/request.js';
+import type { Response } from '../model/response.js';
 import { BinaryParser, type SaslAuthenticator } from '../protocol/binary/binary-parser.js';
 import { writeBinaryResponse } from '../protocol/binary/binary-serializer.js';
 import { writeMetaResponse } from '../protocol/meta/meta-serializer.js';

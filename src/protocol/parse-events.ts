@@ -1,5 +1,5 @@
 import type { MetaFrame } from './meta/meta-frame.js';
-import type { Request } from './request.js';
+import type { Request } from '../model/request.js';
 
 /**
  * What a wire parser hands to the connection, in stream order: a request to execute, a reply

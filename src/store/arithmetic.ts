@@ -1,4 +1,4 @@
-import { parseU64 } from '../protocol/numbers.js';
+import { parseU64 } from '../model/numbers.js';
 
 const U64_MASK = (1n << 64n) - 1n;
 const CRLF = Buffer.from('\r\n');

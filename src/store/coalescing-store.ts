@@ -1,4 +1,5 @@
-import type { Item, StoreOutcome } from '../protocol/response.js';
+import type { Item, StoreOutcome } from '../model/response.js';
+import type { BatchPolicy } from './batch-policy.js';
 import { Batcher } from './batcher.js';
 import {
   isPlainSet, type ArithmeticInput, type ArithmeticResult, type ItemDecider, type KvStore, type StoreInput, type StoredItem,
@@ -10,16 +11,11 @@ export interface CoalescingOptions {
   maxInFlight: number;
   /** merged writes running at once (each a commit: several let the database group them) */
   maxWritesInFlight: number;
-  /** most keys in one merged read */
-  maxBatchKeys: number;
-  /** most value bytes in one merged write; a larger set runs on its own */
-  maxBatchBytes: number;
+  /** most keys in one merged read, most value bytes and rows in one merged write (batch-policy.ts) */
+  merge: BatchPolicy['merge'];
   /** ms a request that could start at once waits for others to merge with (0: none) */
   windowMs?: number;
 }
-
-/** Rows of one merged write (4 statements of 64): tiny values must not make it huge. */
-const MAX_ROWS_PER_WRITE = 256;
 
 /**
  * Merges what concurrent clients ask for: gets from any connections become one IN (…) read,
@@ -34,11 +30,11 @@ export class CoalescingStore implements KvStore {
   private readonly writes: Batcher<StoreInput[], Array<{ outcome: 'stored'; cas: bigint }>>;
   /** how much merging happens: merged reads and writes run, and the keys and sets they held */
   readonly counts = { readBatches: 0, readKeys: 0, writeBatches: 0, writeSets: 0 };
-  /** the least weight of a set, so tiny values cannot pack more than MAX_ROWS_PER_WRITE rows */
+  /** the least weight of a set, so tiny values cannot pack more than merge.maxWriteRows rows */
   private readonly minWriteWeight: number;
 
   constructor(private readonly inner: MysqlKvStore, private readonly options: CoalescingOptions) {
-    this.minWriteWeight = Math.ceil(options.maxBatchBytes / MAX_ROWS_PER_WRITE);
+    this.minWriteWeight = Math.ceil(options.merge.maxWriteBytes / options.merge.maxWriteRows);
     const reads = (access?: 'record') => new Batcher<Buffer[], Map<string, StoredItem>>(
       async (requests) => {
         const keys = requests.flat();
@@ -47,7 +43,7 @@ export class CoalescingStore implements KvStore {
         const found = await inner.get(keys, { access });
         return requests.map(() => found);
       },
-      { maxInFlight: options.maxInFlight, maxWeight: options.maxBatchKeys, windowMs: options.windowMs },
+      { maxInFlight: options.maxInFlight, maxWeight: options.merge.maxReadKeys, windowMs: options.windowMs },
     );
     this.reads = { record: reads('record'), none: reads() };
     this.writes = new Batcher(async (groups) => {
@@ -59,7 +55,7 @@ export class CoalescingStore implements KvStore {
       return groups.map((group) => results.slice(at, (at += group.length)));
     }, {
       maxInFlight: options.maxWritesInFlight,
-      maxWeight: options.maxBatchBytes,
+      maxWeight: options.merge.maxWriteBytes,
       windowMs: options.windowMs,
     });
   }
@@ -72,7 +68,7 @@ export class CoalescingStore implements KvStore {
   }
 
   store(input: StoreInput): Promise<{ outcome: StoreOutcome; cas?: bigint }> {
-    if (isPlainSet(input) && input.value.length <= this.options.maxBatchBytes) {
+    if (isPlainSet(input) && input.value.length <= this.options.merge.maxWriteBytes) {
       return this.setMany([input]).then((results) => results[0]!);
     }
     return this.inner.store(input);
@@ -88,7 +84,7 @@ export class CoalescingStore implements KvStore {
     return this.writes.submit(inputs, weight);
   }
 
-  /** A set's share of a merged write: its bytes, but at least 1/MAX_ROWS_PER_WRITE of it. */
+  /** A set's share of a merged write: its bytes, but at least 1/merge.maxWriteRows of it. */
   private writeWeight(input: StoreInput): number {
     return Math.max(input.key.length + input.value.length, this.minWriteWeight);
   }

@@ -1,4 +1,4 @@
-import { REALTIME_MAXDELTA } from '../protocol/limits.js';
+import { REALTIME_MAXDELTA } from '../model/item-rules.js';
 
 /**
  * memcached's exptime rules, resolved in SQL so the database clock is the one clock:

@@ -1,5 +1,5 @@
-import type { Item, StoreOutcome } from '../protocol/response.js';
-import type { StoreMode } from '../protocol/request.js';
+import type { Item, StoreOutcome } from '../model/response.js';
+import type { StoreMode } from '../model/request.js';
 
 /** A value to write; exptime follows memcached's rules and is resolved by the database clock. */
 export interface StoreInput {

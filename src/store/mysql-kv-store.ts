@@ -1,8 +1,9 @@
 import type { Logger } from 'winston';
-import { ITEM_HEADER_BYTES } from '../protocol/limits.js';
-import type { Item, StoreOutcome } from '../protocol/response.js';
+import { ITEM_HEADER_BYTES } from '../model/item-rules.js';
+import type { Item, StoreOutcome } from '../model/response.js';
 import { AccessRecorder, type PendingAccess } from './access-recorder.js';
 import { applyDelta } from './arithmetic.js';
+import { READ_KEY_COUNTS, SET_ROW_COUNTS, statementSize } from './batch-policy.js';
 import type { CasAllocator } from './cas-allocator.js';
 import { ConcurrentChangeError } from './errors.js';
 import { EXPIRED_SQL, EXPIRY_SQL, LIVE_SQL, PENDING_FLUSH_VAR, cappedExpirySql, expiryParams, pendingFlushSet } from './expiry.js';
@@ -179,7 +180,7 @@ export class MysqlKvStore implements KvStore {
       const statements: Array<{ sql: string; params: unknown[] }> = [];
       for (let from = 0; from < order.length; from += MAX_SET_ROWS) {
         const rows = order.slice(from, from + MAX_SET_ROWS);
-        const size = SET_BATCH_SIZES.find((n) => n >= rows.length)!;
+        const size = statementSize(SET_ROW_COUNTS, rows.length);
         if (rows.length < size) {
           const pad = paddingRow(rows, inputs);
           while (rows.length < size) rows.push(pad);
@@ -467,16 +468,7 @@ async function transaction<T>(c: Connection, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const BATCH_SIZES = [1, 4, 16, 64, 256];
-
-/**
- * Splits keys into IN-lists of a few fixed sizes, padding the last one by repeating a key:
- * every distinct list length is a prepared statement kept on the server, whose number is
- * limited server-wide (max_prepared_stmt_count).
- */
-/** Row counts of merged sets, so only a few statements are ever prepared. */
-const SET_BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64];
-const MAX_SET_ROWS = SET_BATCH_SIZES[SET_BATCH_SIZES.length - 1]!;
+const MAX_SET_ROWS = SET_ROW_COUNTS[SET_ROW_COUNTS.length - 1]!;
 
 /**
  * The row a merged write is padded with: writing a key's last row of the statement once more,
@@ -493,12 +485,13 @@ function paddingRow(rows: number[], inputs: StoreInput[]): number {
   return best;
 }
 
+/** Keys as IN-lists of the sizes READ_KEY_COUNTS allows, the last one padded by repeating a key. */
 function keyBatches<T>(keys: T[]): T[][] {
-  const largest = BATCH_SIZES[BATCH_SIZES.length - 1]!;
+  const largest = READ_KEY_COUNTS[READ_KEY_COUNTS.length - 1]!;
   const batches: T[][] = [];
   for (let i = 0; i < keys.length; i += largest) {
     const batch = keys.slice(i, i + largest);
-    const size = BATCH_SIZES.find((n) => n >= batch.length)!;
+    const size = statementSize(READ_KEY_COUNTS, batch.length);
     while (batch.length < size) batch.push(batch[batch.length - 1]!);
     batches.push(batch);
   }

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import Memcached from 'memcached';
 import { Client, Utils, type Response, type Serializer } from 'memjs';
-import { ITEM_HEADER_BYTES } from '../../src/protocol/limits.js';
+import { ITEM_HEADER_BYTES } from '../../src/model/item-rules.js';
 import { startGateway } from '../helpers/gateway.js';
 import { startMemcached } from '../helpers/memcached-server.js';
 

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import Memcached from 'memcached';
-import { ITEM_HEADER_BYTES } from '../../src/protocol/limits.js';
+import { ITEM_HEADER_BYTES } from '../../src/model/item-rules.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
 
 type Callback = (err: unknown, result?: unknown) => void;

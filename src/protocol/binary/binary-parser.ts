@@ -1,5 +1,5 @@
-import { KEY_MAX_LENGTH, itemTotalSize } from '../limits.js';
-import type { Request, StoreMode } from '../request.js';
+import { KEY_MAX_LENGTH, itemTotalSize } from '../../model/item-rules.js';
+import type { Request, StoreMode } from '../../model/request.js';
 import { ByteQueue } from './byte-queue.js';
 import {
   HEADER_LENGTH, MAX_SASL_MECH_LENGTH, Opcode, QUIET_TO_LOUD, REQUEST_MAGIC, Status,

@@ -1,5 +1,5 @@
-import type { Request } from '../request.js';
-import type { Item, Response } from '../response.js';
+import type { Request } from '../../model/request.js';
+import type { Item, Response } from '../../model/response.js';
 import type { ReplyWriter } from '../text/text-serializer.js';
 import type { BinaryFrame } from './binary-parser.js';
 import { Status } from './opcodes.js';

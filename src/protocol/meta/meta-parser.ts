@@ -1,7 +1,7 @@
-import { KEY_MAX_LENGTH, itemTotalSize } from '../limits.js';
-import { parseI32, parseU32, parseU64 } from '../numbers.js';
+import { KEY_MAX_LENGTH, itemTotalSize } from '../../model/item-rules.js';
+import { parseI32, parseU32, parseU64 } from '../../model/numbers.js';
 import type { ParseEvent } from '../parse-events.js';
-import type { MetaStep, Request, StoreMode, StoreRequest } from '../request.js';
+import type { MetaStep, Request, StoreMode, StoreRequest } from '../../model/request.js';
 import { tokenText, type Token } from '../text/tokenize.js';
 import { decodeBase64Key } from './base64.js';
 import type { MetaFrame } from './meta-frame.js';

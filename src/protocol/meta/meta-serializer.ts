@@ -1,5 +1,5 @@
-import type { Request } from '../request.js';
-import type { MetaItem, Response, StoreOutcome } from '../response.js';
+import type { Request } from '../../model/request.js';
+import type { MetaItem, Response, StoreOutcome } from '../../model/response.js';
 import { writeTextResponse, type ReplyWriter } from '../text/text-serializer.js';
 import { encodeBase64Key } from './base64.js';
 import type { MetaFrame } from './meta-frame.js';

@@ -1,9 +1,10 @@
-import { KEY_MAX_LENGTH, MAX_LINE_WITHOUT_NEWLINE, MAX_MULTIGET_LINE, itemTotalSize } from '../limits.js';
+import { MAX_LINE_WITHOUT_NEWLINE, MAX_MULTIGET_LINE } from '../limits.js';
+import { KEY_MAX_LENGTH, itemTotalSize } from '../../model/item-rules.js';
 import type { MetaFrame } from '../meta/meta-frame.js';
 import { parseMetaCommand, type MetaParse } from '../meta/meta-parser.js';
-import { parseI32, parseU32, parseU64 } from '../numbers.js';
+import { parseI32, parseU32, parseU64 } from '../../model/numbers.js';
 import type { ParseEvent, ParseSink } from '../parse-events.js';
-import type { StoreMode, StoreRequest } from '../request.js';
+import type { StoreMode, StoreRequest } from '../../model/request.js';
 import { tokenize, tokenText, type Token } from './tokenize.js';
 
 export interface TextParserOptions {

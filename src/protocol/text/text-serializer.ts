@@ -1,5 +1,5 @@
-import type { Request } from '../request.js';
-import type { Response, StoreOutcome } from '../response.js';
+import type { Request } from '../../model/request.js';
+import type { Response, StoreOutcome } from '../../model/response.js';
 
 /** Where serialized reply pieces go; value Buffers are passed through, never concatenated. */
 export type ReplyWriter = (piece: string | Buffer) => void;

@@ -3,6 +3,7 @@ import { CasAllocator } from '../../../src/store/cas-allocator.js';
 import { CoalescingStore } from '../../../src/store/coalescing-store.js';
 import { parseDatabaseUrl } from '../../../src/store/db-url.js';
 import { MysqlKvStore } from '../../../src/store/mysql-kv-store.js';
+import { batchPolicy } from '../../../src/store/batch-policy.js';
 import { createDatabasePool, type DatabasePool } from '../../../src/store/pool.js';
 import { applySchema } from '../../../src/store/schema.js';
 import { freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
@@ -161,7 +162,7 @@ describe('MysqlKvStore (real MariaDB)', function () {
   });
 
   it('keeps merged writes of tiny values to at most 256 rows, and one connection\'s sets in one of them', async () => {
-    const coalescing = new CoalescingStore(a, { maxInFlight: 1, maxWritesInFlight: 1, maxBatchKeys: 256, maxBatchBytes: 1 << 20 });
+    const coalescing = new CoalescingStore(a, { maxInFlight: 1, maxWritesInFlight: 1, merge: batchPolicy({ maxBatchKeys: 256, maxBatchBytes: 1 << 20 }).merge });
     const set = (key: string, value: string) => ({ mode: 'set' as const, key: k(key), value: k(value), flags: 0, exptime: 0, cas: 0n });
     const lone = Array.from({ length: 600 }, (_, i) => coalescing.store(set(`rows-${i}`, '')));
     // a pipelined run of one connection, setting one key three times: it must not be split
@@ -175,7 +176,7 @@ describe('MysqlKvStore (real MariaDB)', function () {
   });
 
   it('merges concurrent plain sets and gets: last writer wins per key, own CAS and expiry per row', async () => {
-    const coalescing = new CoalescingStore(a, { maxInFlight: 1, maxWritesInFlight: 1, maxBatchKeys: 256, maxBatchBytes: 1 << 20 });
+    const coalescing = new CoalescingStore(a, { maxInFlight: 1, maxWritesInFlight: 1, merge: batchPolicy({ maxBatchKeys: 256, maxBatchBytes: 1 << 20 }).merge });
     const writes = [
       { key: 'merge-a', value: 'a1', exptime: 0, flags: 1 },
       { key: 'merge-dup', value: 'v1', exptime: 0, flags: 0 },

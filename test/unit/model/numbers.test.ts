@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseI32, parseU32, parseU64 } from '../../../src/protocol/numbers.js';
+import { parseI32, parseU32, parseU64 } from '../../../src/model/numbers.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 

@@ -15,8 +15,10 @@ import mysql from 'mysql2/promise';
 import winston from 'winston';
 import { layoutFor } from '../src/embedded/layout.js';
 import { startEmbeddedMariadb } from '../src/embedded/mariadb.js';
-import { PENDING_FLUSH_VAR, expiryParams, pendingFlushSet } from '../src/store/expiry.js';
-import { buildStatements, selectItemsSql } from '../src/store/mysql-kv-store.js';
+import { expiryParams } from '../src/model/item-rules.js';
+import { PENDING_FLUSH_VAR, pendingFlushSet } from '../src/store/sql/expiry.js';
+import { selectItemsSql } from '../src/store/sql/read-items.js';
+import { setManySql } from '../src/store/sql/set-many.js';
 import { schemaStatements } from '../src/store/schema.js';
 import { shuffle } from './compare/interleave.js';
 import { benchKeys, benchValue, random } from './compare/load.js';
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
     console.log(`MariaDB ${(version as Array<{ v: string }>)[0]!.v}, ${os.cpus().length} CPUs, ${KEYS} keys of 1 KB`);
 
     console.log(`\n1. merged read of ${READ_KEYS} keys, one connection, ${READ_SECONDS} s per row: the database's CPU`);
-    const readSql = selectItemsSql(`\`${TABLE}\``, READ_KEYS);
+    const readSql = selectItemsSql(TABLE, READ_KEYS);
     const reads = [
       { name: 'as memgate sends it', sql: readSql },
       { name: 'without FORCE INDEX', sql: without(readSql, ' FORCE INDEX (PRIMARY)', '') },
@@ -90,14 +92,13 @@ async function main(): Promise<void> {
     }
 
     const raw = rawStatements(TABLE);
-    const store = buildStatements(`\`${TABLE}\``, TABLE);
-    const upsert = store.setMany(1);
+    const upsert = setManySql(TABLE, 1);
     const upsertWithoutFlushRead = without(without(upsert, pendingFlushSet(TABLE), '(NULL)'), PENDING_FLUSH_VAR, 'NULL');
     let cas = KEYS + 1;
     const memgateSetParams = (key: string) => [key, value, 0, String(cas++), 0, ...expiryParams(0)];
     const forms: Array<{ name: string; sql: string; params: (key: string) => unknown[] }> = [
       { name: 'raw SQL get', sql: raw.get, params: (key) => [key] },
-      { name: 'memgate get', sql: selectItemsSql(`\`${TABLE}\``, 1), params: (key) => [key] },
+      { name: 'memgate get', sql: selectItemsSql(TABLE, 1), params: (key) => [key] },
       { name: 'raw SQL upsert', sql: raw.set, params: (key) => [key, value, 0, cas++, 0] },
       { name: 'memgate upsert', sql: upsert, params: memgateSetParams },
       { name: 'memgate upsert, no flush read', sql: upsertWithoutFlushRead, params: memgateSetParams },

@@ -1,19 +1,8 @@
-import { REALTIME_MAXDELTA } from '../model/item-rules.js';
+import { absoluteExpiry } from '../model/item-rules.js';
 import type { MetaStep } from '../model/request.js';
 
 // How memcached's meta commands walk their T, N, R and t flags (process_mget_command and
 // process_marithmetic_command): in request order, each seeing what the earlier ones did.
-
-/**
- * memcached's realtime() for an exptime, as an absolute unix time on the database clock:
- * 0 = never, 1 = already expired (negative or past absolute times), else the moment.
- */
-export function absoluteExpiry(exptime: number, now: number): number {
-  if (exptime === 0) return 0;
-  if (exptime < 0) return 1;
-  const at = exptime <= REALTIME_MAXDELTA ? now + exptime : exptime;
-  return at <= now ? 1 : at;
-}
 
 /** t: seconds left, -1 for never; an elapsed expiry wraps as memcached's unsigned print does. */
 export function remainingTtl(expiry: number, now: number): number {

@@ -1,5 +1,6 @@
 import { DatabaseUnavailableError } from './errors.js';
 import type { DatabasePool } from './pool.js';
+import { resultHeader } from './sql/results.js';
 
 /**
  * Hands out CAS values reserved in blocks from memgate_sequence. Blocks are reserved with one
@@ -26,11 +27,10 @@ export class CasAllocator {
   private async reserveBlock(): Promise<void> {
     const size = BigInt(this.blockSize);
     const end = await this.pool.withConnection(async (connection) => {
-      const [result] = await connection.execute(
+      const { insertId, affectedRows } = resultHeader(await connection.execute(
         "UPDATE memgate_sequence SET next_value = LAST_INSERT_ID(next_value + ?) WHERE name = 'cas'",
         [this.blockSize],
-      );
-      const { insertId, affectedRows } = result as { insertId: number | string; affectedRows: number };
+      ));
       if (affectedRows !== 1) throw new Error("memgate_sequence has no 'cas' row; run `memgate schema`");
       return BigInt(insertId);
     }).catch((error: unknown) => {

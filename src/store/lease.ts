@@ -3,10 +3,7 @@ import os from 'node:os';
 import type { Logger } from 'winston';
 import type { Connection, DatabasePool } from './pool.js';
 import { withRetry } from './retry.js';
-
-interface WriteResult {
-  affectedRows: number;
-}
+import { affectedRows, rowsOf } from './sql/results.js';
 
 /** Who holds a lease someone else wanted, and for how many more seconds by the database clock. */
 export interface LeaseHeld {
@@ -45,13 +42,11 @@ export class Lease {
   async take(seconds: number): Promise<LeaseHeld | null> {
     // Idempotent: run again after a broken connection, the UPDATE matches our own lease.
     return withRetry(this.pool, this.logger, 'idempotent', () => this.pool.withConnection(async (c) => {
-      const [taken] = await c.execute(TAKE, [this.holder, seconds, this.name, this.holder]);
-      if ((taken as WriteResult).affectedRows === 1) return null;
+      if (affectedRows(await c.execute(TAKE, [this.holder, seconds, this.name, this.holder])) === 1) return null;
       const held = await readLease(c, this.name);
       if (held) return held;
       // The first use of this name anywhere: whoever inserts the row has the lease.
-      const [created] = await c.execute(CREATE, [this.name, this.holder, seconds]);
-      if ((created as WriteResult).affectedRows === 1) return null;
+      if (affectedRows(await c.execute(CREATE, [this.name, this.holder, seconds])) === 1) return null;
       return (await readLease(c, this.name))!;
     }));
   }
@@ -68,7 +63,6 @@ export class Lease {
 }
 
 async function readLease(c: Connection, name: string): Promise<LeaseHeld | null> {
-  const [rows] = await c.execute(READ, [name]);
-  const row = (rows as Array<{ holder: string; secondsLeft: number | string }>)[0];
+  const row = rowsOf<{ holder: string; secondsLeft: number | string }>(await c.execute(READ, [name]))[0];
   return row ? { holder: row.holder, secondsLeft: Math.max(0, Number(row.secondsLeft)) } : null;
 }

@@ -116,6 +116,17 @@ export function refusedBeforeRunning(error: unknown): boolean {
   return inMap(READ_ONLY, (error ?? {}) as MysqlLikeError);
 }
 
+/**
+ * The server has no such system variable (MySQL has no max_statement_time): a session setting
+ * that only some servers know is skipped on the others.
+ */
+export function isUnknownSystemVariable(error: unknown): boolean {
+  return inMap(UNKNOWN_SYSTEM_VARIABLE, (error ?? {}) as MysqlLikeError);
+}
+
+const UNKNOWN_SYSTEM_VARIABLE = new Map<string, number>([['ER_UNKNOWN_SYSTEM_VARIABLE', 1193]]);
+
+/** The error's name (mysql2's code, or Node's for a network error), for logs and messages. */
 export function errorCode(error: unknown): string | undefined {
   return (error as MysqlLikeError | undefined)?.code;
 }

@@ -2,7 +2,7 @@ import { createPool as createGenericPool, type Pool } from 'generic-pool';
 import type { Logger } from 'winston';
 import type { DatabaseEndpoint } from './db-url.js';
 import { DatabaseUnavailableError } from './errors.js';
-import { classifyMysqlError, refusedBeforeRunning } from './mysql-errors.js';
+import { classifyMysqlError, errorCode, refusedBeforeRunning } from './mysql-errors.js';
 import { SqlSession } from './sql-session.js';
 
 export interface NodePoolOptions {
@@ -253,7 +253,7 @@ function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): 
 
 export function describe(error: unknown): string {
   if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
+    const code = errorCode(error);
     return code ? `${code}: ${error.message}` : error.message;
   }
   return String(error);

@@ -1,5 +1,6 @@
 import mysql from 'mysql2';
 import type { DatabaseEndpoint } from './db-url.js';
+import { isUnknownSystemVariable } from './mysql-errors.js';
 
 /** What mysql2 answers: rows (or a result header) and field descriptions. */
 export type QueryResult = [unknown, unknown];
@@ -97,7 +98,7 @@ export class SqlSession {
       await this.query(`SET SESSION max_statement_time = ${(statementTimeoutMs * 0.8 / 1000).toFixed(3)}`);
     } catch (error) {
       // MySQL has no max_statement_time (1193 unknown system variable); its lock wait limit stays.
-      if ((error as { errno?: number }).errno !== 1193) throw error;
+      if (!isUnknownSystemVariable(error)) throw error;
     }
   }
 

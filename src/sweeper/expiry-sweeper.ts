@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'winston';
 import type { GatewayConfig } from '../config/schema.js';
-import { EXPIRED_SQL } from '../store/expiry.js';
 import { Lease, type LeaseHeld } from '../store/lease.js';
 import type { Connection, DatabasePool } from '../store/pool.js';
 import { withRetry } from '../store/retry.js';
+import { rowsOf } from '../store/sql/results.js';
+import { sweepRunners, type SweepCursor } from '../store/sql/sweep-expired.js';
 
 export interface SweepSettings {
   /** rows looked at and deleted per statement */
@@ -52,39 +53,8 @@ export interface PassOptions extends SweepSettings {
   leaseSeconds?: number;
 }
 
-/** Where the walk through the expiry index stands: the last row handled. */
-interface Cursor {
-  expiry: number;
-  mkey: Buffer;
-}
-
-interface ExpiredRow {
-  mkey: Buffer;
-  expiry: number | string;
-}
-
-interface WriteResult {
-  affectedRows: number;
-}
-
 /** A lease outlives any one batch (statements time out sooner) and the pause after it. */
 const LEASE_BASE_MS = 30_000;
-
-/**
- * The two statements of a batch. `next` walks the expiry index in (expiry, mkey) order from a
- * cursor: a bounded range read that starts after the rows already handled, never a table scan
- * and never back over rows deleted (InnoDB keeps those in the index until purge). `delete`
- * removes by primary key and judges expiry again inside the statement, on the row it locks:
- * a row set, touched or added again since `next` read it stays. The IN list always holds
- * batchSize keys (padded by repeating one), so each is a single prepared statement.
- */
-export function sweepStatements(table: string, batchSize: number): { next: string; delete: string } {
-  const t = `\`${table}\``;
-  return {
-    next: `SELECT mkey, expiry FROM ${t} FORCE INDEX (expiry_idx) WHERE expiry BETWEEN ? AND ? AND (expiry > ? OR mkey > ?) ORDER BY expiry, mkey LIMIT ${batchSize}`,
-    delete: `DELETE FROM ${t} WHERE mkey IN (${new Array(batchSize).fill('?').join(', ')}) AND ${EXPIRED_SQL}`,
-  };
-}
 
 /**
  * Removes expired rows (including rows hidden by flush_all, which are expired rows) from one
@@ -116,7 +86,7 @@ export class ExpirySweeper {
         return { kind: 'busy', held };
       }
     }
-    const sql = sweepStatements(this.table, options.batchSize);
+    const sql = sweepRunners(this.table, options.batchSize);
     let rows = 0;
     let batches = 0;
     const progress = (): SweepProgress => ({ rows, batches, elapsedMs: performance.now() - started });
@@ -124,8 +94,8 @@ export class ExpirySweeper {
     let renewedAt = performance.now();
     try {
       const upTo = await this.statement((c) => c.query('SELECT UNIX_TIMESTAMP() AS now'))
-        .then(([r]) => Number((r as Array<{ now: number | string }>)[0]!.now));
-      let cursor: Cursor = { expiry: 0, mkey: Buffer.alloc(0) };
+        .then((result) => Number(rowsOf<{ now: number | string }>(result)[0]!.now));
+      let cursor: SweepCursor = { expiry: 0, mkey: Buffer.alloc(0) };
       for (;;) {
         if (options.signal?.aborted) {
           end = 'stopped';
@@ -185,18 +155,16 @@ export class ExpirySweeper {
    * run, counts them). found: rows read; rows: rows deleted or counted.
    */
   private async batch(
-    sql: ReturnType<typeof sweepStatements>, from: Cursor, upTo: number, options: PassOptions,
-  ): Promise<{ found: number; rows: number; last: Cursor }> {
-    const [read] = await this.statement((c) => c.execute(sql.next, [Math.max(1, from.expiry), upTo, from.expiry, from.mkey]));
-    const found = read as ExpiredRow[];
+    sql: ReturnType<typeof sweepRunners>, from: SweepCursor, upTo: number, options: PassOptions,
+  ): Promise<{ found: number; rows: number; last: SweepCursor }> {
+    const found = await this.statement((c) => sql.nextExpired(c, from, upTo));
     if (found.length === 0) return { found: 0, rows: 0, last: from };
-    const lastRow = found[found.length - 1]!;
-    const last = { expiry: Number(lastRow.expiry), mkey: lastRow.mkey };
+    const last = found[found.length - 1]!;
     if (options.dryRun) return { found: found.length, rows: found.length, last };
     const keys = found.map((row) => row.mkey);
     while (keys.length < options.batchSize) keys.push(keys[0]!);
-    const [result] = await this.statement((c) => c.execute(sql.delete, keys));
-    return { found: found.length, rows: (result as WriteResult).affectedRows, last };
+    const rows = await this.statement((c) => sql.deleteExpired(c, keys));
+    return { found: found.length, rows, last };
   }
 
   private statement<T>(fn: (c: Connection) => Promise<T>): Promise<T> {

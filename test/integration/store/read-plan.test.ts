@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import mysql from 'mysql2/promise';
-import { selectItemsSql } from '../../../src/store/mysql-kv-store.js';
+import { selectItemsSql } from '../../../src/store/sql/read-items.js';
 import { schemaStatements } from '../../../src/store/schema.js';
 import { freshTableName, getTestDatabaseUrl } from '../../helpers/database.js';
 import { seedRows } from '../../helpers/seed.js';
@@ -38,11 +38,11 @@ describe('merged reads use the primary key (real MariaDB)', function () {
   for (const n of [4, 64]) {
     it(`reads ${n} keys through the primary key`, async () => {
       const keys = Array.from({ length: n }, (_, i) => `live:${i * 97}`);
-      const [plan] = await connection.query(`EXPLAIN ${selectItemsSql(quoted, n)}`, keys);
+      const [plan] = await connection.query(`EXPLAIN ${selectItemsSql(table, n)}`, keys);
       const rows = plan as Array<{ key: string | null; rows: number | string }>;
       expect(rows).to.have.length(1);
       expect(rows[0]!.key).to.equal('PRIMARY');
-      const [found] = await connection.execute(selectItemsSql(quoted, n), keys);
+      const [found] = await connection.execute(selectItemsSql(table, n), keys);
       expect(found).to.have.length(n);
     });
   }

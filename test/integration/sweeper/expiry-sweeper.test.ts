@@ -4,7 +4,8 @@ import { parseDatabaseUrl } from '../../../src/store/db-url.js';
 import { MysqlKvStore } from '../../../src/store/mysql-kv-store.js';
 import { createDatabasePool, type DatabasePool } from '../../../src/store/pool.js';
 import { applySchema } from '../../../src/store/schema.js';
-import { ExpirySweeper, sweepStatements, type PassOutcome, type SweepResult } from '../../../src/sweeper/expiry-sweeper.js';
+import { sweepStatements } from '../../../src/store/sql/sweep-expired.js';
+import { ExpirySweeper, type PassOutcome, type SweepResult } from '../../../src/sweeper/expiry-sweeper.js';
 import { freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
 import { seedRows } from '../../helpers/seed.js';
 

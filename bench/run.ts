@@ -14,7 +14,7 @@ import type { GatewayConfig } from '../src/config/schema.js';
 import { startEmbeddedMariadb } from '../src/embedded/mariadb.js';
 import { ExpirySweeper, sweepSettings } from '../src/sweeper/expiry-sweeper.js';
 import { optionsFromEnv, runComparison } from './compare/run.js';
-import { seedRows } from '../test/helpers/seed.js';
+import { seedRows } from './seed.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const VALUE = 'x'.repeat(1000);

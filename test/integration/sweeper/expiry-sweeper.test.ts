@@ -6,7 +6,7 @@ import { createDatabasePool, type DatabasePool } from '../../../src/store/pool.j
 import { applySchema } from '../../../src/store/schema.js';
 import { ExpirySweeper, sweepStatements, type PassOutcome, type SweepResult } from '../../../src/sweeper/expiry-sweeper.js';
 import { freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
-import { seedRows } from '../../helpers/seed.js';
+import { seedRows } from '../../../bench/seed.js';
 
 const k = (s: string) => Buffer.from(s);
 const EXPIRED = 'UNIX_TIMESTAMP() - 1 - n MOD 7200';

@@ -2,7 +2,6 @@
 // comparison of bench/compare (memgate text and binary vs raw mysql2 vs memcached, and 5,000
 // connections), then the expiry sweeper's rows/s and the load's figures before and during a sweep.
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -13,66 +12,42 @@ import { loadConfig } from '../src/config/load-config.js';
 import type { GatewayConfig } from '../src/config/schema.js';
 import { startEmbeddedMariadb } from '../src/embedded/mariadb.js';
 import { ExpirySweeper, sweepSettings } from '../src/sweeper/expiry-sweeper.js';
+import { runLoadHere, type LoadResult, type LoadSpec } from './compare/load.js';
+import { freePort } from './compare/processes.js';
 import { optionsFromEnv, runComparison } from './compare/run.js';
-import { seedRows } from '../test/helpers/seed.js';
+import { withBenchLifecycle } from './lifecycle.js';
+import { seedRows } from './seed.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const VALUE = 'x'.repeat(1000);
+const VALUE_BYTES = 1000;
 const KEYS = 1000;
+const KEY_PREFIX = 'bench:';
 /** BENCH_SWEEP_ROWS=100000 for a quick run; 0 skips the sweep benchmark */
 const SWEEP_ROWS = Number(process.env.BENCH_SWEEP_ROWS ?? 1_000_000);
 const SWEEP_VALUE_BYTES = 200;
 const SWEEP_CONNECTIONS = 16;
 
-interface Result { ops: number; p50: number; p99: number }
+/** The sweep benchmark's load: closed loop, one request in flight per connection, text protocol. */
+function loadSpec(port: number, connections: number, workload: 'set' | 'alternate'): LoadSpec {
+  return {
+    target: { kind: 'memcache', protocol: 'text', port },
+    workload,
+    keyOrder: 'stride',
+    connections,
+    depth: 1,
+    seconds: SECONDS,
+    warmupSeconds: 0,
+    keyCount: KEYS,
+    keyPrefix: KEY_PREFIX,
+    valueSize: VALUE_BYTES,
+  };
+}
 
-type Op = 'get' | 'set' | 'get/set';
-
-/**
- * Closed-loop clients: each sends one request, waits for its reply, repeats until `done()`
- * (by default after BENCH_SECONDS). 'get/set' alternates the two on every connection.
- */
-async function load(port: number, connections: number, op: Op, done?: () => boolean): Promise<Result> {
-  const latencies: number[] = [];
-  const started = Date.now();
-  const end = started + SECONDS * 1000;
-  const over = done ?? (() => Date.now() >= end);
-  const client = (id: number) => new Promise<void>((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.setNoDelay(true);
-    let n = 0;
-    let sent = 0n;
-    let pending = '';
-    let terminator = '';
-    const send = () => {
-      if (over()) {
-        socket.destroy();
-        resolve();
-        return;
-      }
-      const key = `bench:${(id * 7919 + n) % KEYS}`;
-      const set = op === 'set' || (op === 'get/set' && n % 2 === 1);
-      n += 1;
-      terminator = set ? '\r\n' : 'END\r\n';
-      sent = process.hrtime.bigint();
-      socket.write(set ? `set ${key} 0 0 ${VALUE.length}\r\n${VALUE}\r\n` : `get ${key}\r\n`);
-    };
-    socket.on('connect', send);
-    socket.on('error', reject);
-    socket.on('data', (chunk) => {
-      pending += chunk.toString('latin1');
-      if (!pending.endsWith(terminator)) return;
-      if (pending.startsWith('SERVER_ERROR')) return reject(new Error(pending.trim()));
-      pending = '';
-      latencies.push(Number(process.hrtime.bigint() - sent) / 1e6);
-      send();
-    });
-  });
-  await Promise.all(Array.from({ length: connections }, (_, i) => client(i)));
-  const seconds = (Date.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!;
-  return { ops: latencies.length / seconds, p50: at(0.5), p99: at(0.99) };
+/** Runs the load on this process's loop, beside the gateway, as its clients; fails on any error reply. */
+async function load(spec: LoadSpec, signal?: AbortSignal): Promise<LoadResult> {
+  const result = await runLoadHere(spec, { signal });
+  if (result.errors > 0) throw new Error(`${result.errors} requests failed, the first: ${result.firstError}`);
+  return result;
 }
 
 /**
@@ -97,13 +72,11 @@ async function sweepBench(port: number, config: GatewayConfig, logger: winston.L
     console.log('');
     console.log(`expiry sweep: ${SWEEP_ROWS} expired rows of ${SWEEP_VALUE_BYTES} bytes (seeded in ${seeded.toFixed(1)} s) beside ${KEYS} live keys;`);
     console.log(`sweeper defaults (batch ${settings.batchSize}, pause ${settings.pauseMs} ms) on its own connection; load: ${SWEEP_CONNECTIONS} conns alternating get and set`);
-    const before = await load(port, SWEEP_CONNECTIONS, 'get/set');
-    let sweeping = true;
-    const during = load(port, SWEEP_CONNECTIONS, 'get/set', () => !sweeping);
+    const before = await load(loadSpec(port, SWEEP_CONNECTIONS, 'alternate'));
+    const sweeping = new AbortController();
+    const during = load({ ...loadSpec(port, SWEEP_CONNECTIONS, 'alternate'), seconds: Number.POSITIVE_INFINITY }, sweeping.signal);
     const outcome = await withDatabase(config, logger, config.db.statementTimeoutMs, (pool) =>
-      new ExpirySweeper(pool, table, logger).pass(settings)).finally(() => {
-      sweeping = false;
-    });
+      new ExpirySweeper(pool, table, logger).pass(settings)).finally(() => sweeping.abort());
     const loaded = await during;
     if (outcome.kind !== 'swept') throw new Error('the sweep found its lease taken');
     const { rows, batches, elapsedMs } = outcome.result;
@@ -114,48 +87,34 @@ async function sweepBench(port: number, config: GatewayConfig, logger: winston.L
     console.log(`sweep: deleted ${rows} rows in ${batches} batches in ${(elapsedMs / 1000).toFixed(1)} s: ${Math.round(rows / (elapsedMs / 1000))} rows/s`);
     console.log('load           ops/s   p50 ms   p99 ms');
     for (const [name, r] of [['before sweep', before], ['during sweep', loaded]] as const) {
-      console.log(`${name.padEnd(12)}  ${r.ops.toFixed(0).padStart(7)}  ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}`);
+      console.log(`${name.padEnd(12)}  ${r.opsPerSecond.toFixed(0).padStart(7)}  ${r.p50Ms.toFixed(3).padStart(7)}  ${r.p99Ms.toFixed(3).padStart(7)}`);
     }
-    console.log(`p99 during / before: ${(loaded.p99 / before.p99).toFixed(2)}`);
+    console.log(`p99 during / before: ${(loaded.p99Ms / before.p99Ms).toFixed(2)}`);
   } finally {
     await connection.end();
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
 async function main(): Promise<void> {
-  // Issue 6's comparison first (memgate vs raw SQL vs memcached, connection scale), then the
+  // The comparison first (memgate vs raw SQL vs memcached, connection scale), then the
   // sweeper under load. BENCH_COMPARE=0 or BENCH_SWEEP_ROWS=0 skips one of them.
   if (process.env.BENCH_COMPARE !== '0') await runComparison(optionsFromEnv());
   if (SWEEP_ROWS === 0) return;
   const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })] });
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'memgate-bench-'));
-  const db = await startEmbeddedMariadb({ dataDir: dir, port: await freePort(), database: 'bench', logger });
-  // MEMGATE_SWEEP_* in the environment try other sweeper settings; nothing else is taken from it.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('MEMGATE_SWEEP_')));
-  const config = loadConfig({ env, overrides: { listen: { port: 0 }, db: { url: db.url }, log: { level: 'warn' } } });
-  const app = await startApp(config, logger);
-  try {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  await withBenchLifecycle({ logger, log }, async ({ own }) => {
+    const dir = await own('temp dir', await mkdtemp(path.join(os.tmpdir(), 'memgate-bench-')), (d) => rm(d, { recursive: true, force: true }));
+    const db = await own('MariaDB', await startEmbeddedMariadb({ dataDir: dir, port: await freePort(), database: 'bench', logger }), (d) => d.stop());
+    // MEMGATE_SWEEP_* in the environment try other sweeper settings; nothing else is taken from it.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('MEMGATE_SWEEP_')));
+    const config = loadConfig({ env, overrides: { listen: { port: 0 }, db: { url: db.url }, log: { level: 'warn' } } });
+    const app = await own('gateway', await startApp(config, logger), (a) => a.stop());
     const { port } = app.address();
-    await load(port, 4, 'set'); // fill the keys the gets read
+    await load(loadSpec(port, 4, 'set')); // fill the keys the gets read
     console.log('');
     await sweepBench(port, config, logger);
-  } finally {
-    await app.stop();
-    await db.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
-
 main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);

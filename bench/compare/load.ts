@@ -1,7 +1,10 @@
-// The load generator: closed-loop clients that keep `depth` requests outstanding per
-// connection (memcached protocols), or `depth` callers per pool connection (raw mysql2: the
-// protocol cannot pipeline, so the extra callers wait in mysql2's pool queue). It runs
-// in a worker thread (see load-worker.ts), never on the gateway's or the orchestrator's loop.
+// The load generator of every benchmark: closed-loop clients that keep `depth` requests
+// outstanding per connection (memcached protocols), or `depth` callers per pool connection (raw
+// mysql2: the protocol cannot pipeline, so the extra callers wait in mysql2's pool queue). A
+// request's latency runs from just before its write to the moment its whole reply is parsed.
+// The comparison runs it in a worker thread (runLoad, see load-worker.ts), off the
+// orchestrator's loop; the sweep benchmark runs it on the loop of its in-process gateway
+// (runLoadHere), as that gateway's clients.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -26,8 +29,11 @@ export interface SqlTarget {
 
 export interface LoadSpec {
   target: MemcacheTarget | SqlTarget;
-  /** fill: every key set once, spread over the connections, untimed (pre-loading). */
-  workload: Workload | 'fill';
+  /**
+   * fill: every key set once, spread over the connections, untimed (pre-loading).
+   * alternate: each connection's requests are get, set, get, set …
+   */
+  workload: Workload | 'fill' | 'alternate';
   connections: number;
   /** Requests outstanding per connection; for the SQL target, callers per pool connection. */
   depth: number;
@@ -40,6 +46,11 @@ export interface LoadSpec {
   mixGetShare?: number;
   /** Varies the keys each connection picks (slices of one interleaved cell use different ones). */
   seed?: number;
+  /**
+   * random (default): each key drawn from a seeded source. stride: connection i's n-th request
+   * takes key (i × 7919 + n) mod keyCount, so that every connection walks every key in turn.
+   */
+  keyOrder?: 'random' | 'stride';
   /** Return every latency sample, for merging slices (interleaved cells). */
   keepSamples?: boolean;
 }
@@ -100,11 +111,21 @@ function opSource(spec: LoadSpec, connection: number, keys: readonly string[]): 
   }
   const rnd = random(connection + 1 + (spec.seed ?? 0) * 7919);
   const getShare = spec.workload === 'get' ? 1 : spec.workload === 'set' ? 0 : spec.mixGetShare ?? 0.9;
+  let n = 0;
+  const pickKey = spec.keyOrder === 'stride'
+    ? () => keys[(connection * STRIDE + n) % keys.length]!
+    : () => keys[Math.floor(rnd() * keys.length)]!;
   return () => {
-    const kind = getShare === 1 || (getShare > 0 && rnd() < getShare) ? 'get' : 'set';
-    return { kind, key: keys[Math.floor(rnd() * keys.length)]! };
+    const kind = spec.workload === 'alternate'
+      ? (n % 2 === 0 ? 'get' : 'set')
+      : getShare === 1 || (getShare > 0 && rnd() < getShare) ? 'get' : 'set';
+    const op: Op = { kind, key: pickKey() };
+    n++;
+    return op;
   };
 }
+
+const STRIDE = 7919;
 
 /** Measurement window and the tally of what completed inside it. */
 class Recorder {
@@ -125,6 +146,11 @@ class Recorder {
 
   get running(): boolean {
     return performance.now() < this.stopAt;
+  }
+
+  /** Ends the window now: requests in flight still complete, none are issued after them. */
+  stop(): void {
+    this.stopAt = Math.min(this.stopAt, Math.max(this.measureFrom, performance.now()));
   }
 
   /** Errors count wherever they happen: a warm-up full of errors must not look clean. */
@@ -242,17 +268,18 @@ function driveConnection(
   });
 }
 
-async function runMemcache(spec: LoadSpec, target: MemcacheTarget): Promise<LoadResult> {
+async function runMemcache(spec: LoadSpec, target: MemcacheTarget, signal?: AbortSignal): Promise<LoadResult> {
   const keys = benchKeys(spec.keyCount, spec.keyPrefix);
   const value = benchValue(spec.valueSize);
   const sockets = await Promise.all(Array.from({ length: spec.connections }, () => connect(target.port)));
   const rec = new Recorder();
   rec.start(spec.workload === 'fill' ? 0 : spec.warmupSeconds, spec.workload === 'fill' ? 3600 : spec.seconds);
+  stopOn(signal, rec);
   await Promise.all(sockets.map((socket, i) => driveConnection(socket, spec, target, opSource(spec, i, keys), value, rec)));
   return rec.result(spec.keepSamples);
 }
 
-async function runSql(spec: LoadSpec, target: SqlTarget): Promise<LoadResult> {
+async function runSql(spec: LoadSpec, target: SqlTarget, signal?: AbortSignal): Promise<LoadResult> {
   const keys = benchKeys(spec.keyCount, spec.keyPrefix);
   const value = benchValue(spec.valueSize);
   const sql = rawStatements(target.table);
@@ -264,6 +291,7 @@ async function runSql(spec: LoadSpec, target: SqlTarget): Promise<LoadResult> {
     const rec = new Recorder();
     let cas = 1;
     rec.start(spec.warmupSeconds, spec.seconds);
+    stopOn(signal, rec);
     const loop = async (connection: number) => {
       const next = opSource(spec, connection, keys);
       while (rec.running) {
@@ -290,9 +318,17 @@ async function runSql(spec: LoadSpec, target: SqlTarget): Promise<LoadResult> {
   }
 }
 
-/** Runs one cell in this thread (the worker calls this). */
-export function runLoadHere(spec: LoadSpec): Promise<LoadResult> {
-  return spec.target.kind === 'sql' ? runSql(spec, spec.target) : runMemcache(spec, spec.target);
+function stopOn(signal: AbortSignal | undefined, rec: Recorder): void {
+  if (signal?.aborted) rec.stop();
+  else signal?.addEventListener('abort', () => rec.stop(), { once: true });
+}
+
+/**
+ * Runs one cell in this thread (the worker calls this). signal: ends the measured window
+ * early, e.g. a load of `seconds: Infinity` that lasts as long as something else runs.
+ */
+export function runLoadHere(spec: LoadSpec, options: { signal?: AbortSignal } = {}): Promise<LoadResult> {
+  return spec.target.kind === 'sql' ? runSql(spec, spec.target, options.signal) : runMemcache(spec, spec.target, options.signal);
 }
 
 /**

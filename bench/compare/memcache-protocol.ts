@@ -1,5 +1,6 @@
 // The few memcached requests the load generator sends (get and set, text and binary) and
 // incremental parsers that split the reply stream into one reply per request, in order.
+import { HEADER_LENGTH, Opcode, REQUEST_MAGIC, RESPONSE_MAGIC, Status } from '../../src/protocol/binary/opcodes.js';
 
 export type Protocol = 'text' | 'binary';
 
@@ -27,26 +28,9 @@ export function textVersion(): Buffer {
   return Buffer.from('version\r\n', 'latin1');
 }
 
-const enum Magic {
-  Request = 0x80,
-  Response = 0x81,
-}
-
-const enum Opcode {
-  Get = 0x00,
-  Set = 0x01,
-}
-
-const enum Status {
-  NoError = 0x0000,
-  KeyNotFound = 0x0001,
-}
-
-const HEADER = 24;
-
-function binaryRequest(opcode: Opcode, key: Buffer, extras: Buffer, value: Buffer, opaque: number): Buffer {
-  const packet = Buffer.alloc(HEADER + extras.length + key.length + value.length);
-  packet[0] = Magic.Request;
+function binaryRequest(opcode: number, key: Buffer, extras: Buffer, value: Buffer, opaque: number): Buffer {
+  const packet = Buffer.alloc(HEADER_LENGTH + extras.length + key.length + value.length);
+  packet[0] = REQUEST_MAGIC;
   packet[1] = opcode;
   packet.writeUInt16BE(key.length, 2);
   packet[4] = extras.length;
@@ -54,9 +38,9 @@ function binaryRequest(opcode: Opcode, key: Buffer, extras: Buffer, value: Buffe
   packet.writeUInt32BE(extras.length + key.length + value.length, 8);
   packet.writeUInt32BE(opaque >>> 0, 12);
   // [16..23] cas 0
-  extras.copy(packet, HEADER);
-  key.copy(packet, HEADER + extras.length);
-  value.copy(packet, HEADER + extras.length + key.length);
+  extras.copy(packet, HEADER_LENGTH);
+  key.copy(packet, HEADER_LENGTH + extras.length);
+  value.copy(packet, HEADER_LENGTH + extras.length + key.length);
   return packet;
 }
 
@@ -64,11 +48,11 @@ const NO_BYTES = Buffer.alloc(0);
 const SET_EXTRAS = Buffer.alloc(8); // flags 0, exptime 0
 
 export function binaryGet(key: string, opaque = 0): Buffer {
-  return binaryRequest(Opcode.Get, Buffer.from(key, 'latin1'), NO_BYTES, NO_BYTES, opaque);
+  return binaryRequest(Opcode.GET, Buffer.from(key, 'latin1'), NO_BYTES, NO_BYTES, opaque);
 }
 
 export function binarySet(key: string, value: Buffer, opaque = 0): Buffer {
-  return binaryRequest(Opcode.Set, Buffer.from(key, 'latin1'), SET_EXTRAS, value, opaque);
+  return binaryRequest(Opcode.SET, Buffer.from(key, 'latin1'), SET_EXTRAS, value, opaque);
 }
 
 /** Keeps the unconsumed tail of the stream; copies only when a reply spans chunks. */
@@ -142,17 +126,17 @@ export class BinaryReplyParser implements ReplyParser {
   push(chunk: Buffer): void {
     const s = this.stream;
     s.append(chunk);
-    while (s.available >= HEADER) {
-      if (s.buf[s.pos] !== Magic.Response) throw new Error(`bad binary reply magic 0x${s.buf[s.pos]!.toString(16)}`);
-      const total = HEADER + s.buf.readUInt32BE(s.pos + 8);
+    while (s.available >= HEADER_LENGTH) {
+      if (s.buf[s.pos] !== RESPONSE_MAGIC) throw new Error(`bad binary reply magic 0x${s.buf[s.pos]!.toString(16)}`);
+      const total = HEADER_LENGTH + s.buf.readUInt32BE(s.pos + 8);
       if (s.available < total) return;
       const status = s.buf.readUInt16BE(s.pos + 6);
       const start = s.pos;
       s.pos += total;
-      if (status === Status.NoError) this.onReply('ok', '');
-      else if (status === Status.KeyNotFound && s.buf[start + 1] === Opcode.Get) this.onReply('miss', '');
+      if (status === Status.SUCCESS) this.onReply('ok', '');
+      else if (status === Status.KEY_ENOENT && s.buf[start + 1] === Opcode.GET) this.onReply('miss', '');
       else {
-        const body = s.buf.toString('latin1', start + HEADER, start + total);
+        const body = s.buf.toString('latin1', start + HEADER_LENGTH, start + total);
         this.onReply('error', `binary status 0x${status.toString(16).padStart(4, '0')} ${body}`);
       }
     }

@@ -11,7 +11,7 @@ import { schemaStatements } from '../../src/store/schema.js';
 import { startCli, type Exited } from '../helpers/cli.js';
 import { findFreePort, freshTableName, getTestDatabaseUrl } from '../helpers/database.js';
 import { startGateway } from '../helpers/gateway.js';
-import { seedRows } from '../helpers/seed.js';
+import { seedRows } from '../../bench/seed.js';
 import { TextConnection } from '../helpers/text-connection.js';
 
 const EXPIRED = 'UNIX_TIMESTAMP() - 1 - n MOD 3600';

@@ -3,7 +3,7 @@ import mysql from 'mysql2/promise';
 import { selectItemsSql } from '../../../src/store/sql/read-items.js';
 import { schemaStatements } from '../../../src/store/schema.js';
 import { freshTableName, getTestDatabaseUrl } from '../../helpers/database.js';
-import { seedRows } from '../../helpers/seed.js';
+import { seedRows } from '../../../bench/seed.js';
 
 /**
  * A merged read names its keys; only the primary key should ever serve it. The liveness test

@@ -7,7 +7,7 @@ import { applySchema } from '../../../src/store/schema.js';
 import { sweepStatements } from '../../../src/store/sql/sweep-expired.js';
 import { ExpirySweeper, type PassOutcome, type SweepResult } from '../../../src/sweeper/expiry-sweeper.js';
 import { freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
-import { seedRows } from '../../helpers/seed.js';
+import { seedRows } from '../../../bench/seed.js';
 
 const k = (s: string) => Buffer.from(s);
 const EXPIRED = 'UNIX_TIMESTAMP() - 1 - n MOD 7200';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import { freshTableName, getTestDatabaseUrl } from '../../helpers/database.js';
 import { startGateway, type RunningGateway } from '../../helpers/gateway.js';
-import { seedRows } from '../../helpers/seed.js';
+import { seedRows } from '../../../bench/seed.js';
 
 const EXPIRED = 'UNIX_TIMESTAMP() - 1 - n MOD 600';
 

@@ -21,7 +21,8 @@ import { guestHaltPollNs, loopbackRoundTripMs } from '../../../bench/compare/loo
 import { checkTargets, formatRows, formatTargets, withRatios, type Cell } from '../../../bench/compare/report.js';
 import { Samples, percentile, summarize } from '../../../bench/compare/stats.js';
 import { statFields } from '../../../src/embedded/process-utils.js';
-import { binaryRequest, Opcode, storeExtras } from '../../helpers/binary-packets.js';
+import { Opcode, RESPONSE_MAGIC } from '../../../src/protocol/binary/opcodes.js';
+import { binaryRequest, storeExtras } from '../../helpers/binary-packets.js';
 import { feedings } from '../../helpers/chunking.js';
 
 /** Processes whose parent is this one. */
@@ -221,12 +222,12 @@ describe('bench compare', function () {
 
     it('binary: one reply per packet, key-not-found on a get is a miss, other statuses errors', function () {
       const reply = (opcode: number, status: number, body = '') =>
-        binaryRequest({ opcode, key: '', value: body, magic: 0x81, vbucket: status });
+        binaryRequest({ opcode, key: '', value: body, magic: RESPONSE_MAGIC, vbucket: status });
       const stream = Buffer.concat([
-        binaryRequest({ opcode: Opcode.Get, extras: Buffer.alloc(4), value: 'v'.repeat(1024), magic: 0x81 }),
-        reply(Opcode.Get, 1, 'Not found'),
-        reply(Opcode.Set, 0),
-        reply(Opcode.Set, 0x82, 'Out of memory'),
+        binaryRequest({ opcode: Opcode.GET, extras: Buffer.alloc(4), value: 'v'.repeat(1024), magic: RESPONSE_MAGIC }),
+        reply(Opcode.GET, 1, 'Not found'),
+        reply(Opcode.SET, 0),
+        reply(Opcode.SET, 0x82, 'Out of memory'),
       ]);
       const expected = ['ok', 'miss', 'ok', 'error binary status 0x0082 Out of memory'];
       for (const { name, chunks } of feedings(stream)) {
@@ -239,8 +240,8 @@ describe('bench compare', function () {
       const value = Buffer.from('hello');
       expect(textGet('k1').toString()).to.equal('get k1\r\n');
       expect(textSet('k1', value).toString()).to.equal('set k1 0 0 5\r\nhello\r\n');
-      expect(binaryGet('k1', 7).equals(binaryRequest({ opcode: Opcode.Get, key: 'k1', opaque: 7 }))).to.equal(true);
-      expect(binarySet('k1', value, 9).equals(binaryRequest({ opcode: Opcode.Set, key: 'k1', extras: storeExtras(0, 0), value, opaque: 9 }))).to.equal(true);
+      expect(binaryGet('k1', 7).equals(binaryRequest({ opcode: Opcode.GET, key: 'k1', opaque: 7 }))).to.equal(true);
+      expect(binarySet('k1', value, 9).equals(binaryRequest({ opcode: Opcode.SET, key: 'k1', extras: storeExtras(0, 0), value, opaque: 9 }))).to.equal(true);
     });
   });
 });

@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import type { Logger } from 'winston';
 import { ensureMariadbBinaries } from './binaries.js';
+import { writeClientConfig } from './client-config.js';
 import { EMBEDDED_USER, readOrCreatePassword } from './credentials.js';
 import { assertValidDatabaseName, initialiseDataDir, writeInitFile } from './initialise.js';
 import { layoutFor, type DataDirLayout } from './layout.js';
@@ -30,6 +31,8 @@ export interface EmbeddedMariadbOptions {
 export interface EmbeddedMariadb {
   /** mysql://memgate:<password>@127.0.0.1:<port>/<database> */
   url: string;
+  /** <dataDir>/client.cnf (mode 0600): `mariadb --defaults-file=<it>` connects over the socket */
+  clientConfigFile: string;
   /** Idempotent; resolves once the server process has exited. */
   stop(): Promise<void>;
 }
@@ -106,16 +109,18 @@ export async function startEmbeddedMariadb(opts: EmbeddedMariadbOptions): Promis
   const layout = layoutFor(opts.dataDir);
   await mkdir(layout.root, { recursive: true, mode: 0o700 });
   const password = await readOrCreatePassword(layout.passwordFile);
+  const clientConfigFile = await writeClientConfig(layout, database, password);
 
   const previous = await settlePreviousServer(layout, logger, stopTimeoutMs);
   if (previous.kind === 'in-use') {
     const url = buildUrl(password, previous.port, database);
-    logger.warn(
+    // The normal case for `memgate sweep` from cron beside `memgate serve`: not worth a warning.
+    logger.info(
       `embedded MariaDB on ${layout.root} is already run by memgate pid ${previous.ownerPid} on port ${previous.port}; ` +
         'sharing it (it stops when that process stops)',
     );
     await waitUntilReady({ url, timeoutMs: startTimeoutMs, errorLog: layout.errorLog, exited: () => undefined });
-    return { url, stop: async () => {} };
+    return { url, clientConfigFile, stop: async () => {} };
   }
 
   const started = Date.now();
@@ -175,5 +180,5 @@ export async function startEmbeddedMariadb(opts: EmbeddedMariadbOptions): Promis
   }
   ready = true;
   logger.info(`embedded MariaDB ready on ${HOST}:${port} after ${Date.now() - started} ms`);
-  return { url, stop };
+  return { url, clientConfigFile, stop };
 }

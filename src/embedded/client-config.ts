@@ -4,14 +4,18 @@ import type { DataDirLayout } from './layout.js';
 
 /**
  * An option file for MariaDB's command-line tools, so that `mariadb --defaults-file=<it>` opens
- * the embedded database. The database goes in [mysql], which only the `mariadb` client reads:
+ * the embedded database. Over TCP, because memgate's account exists for 127.0.0.1 only (root
+ * alone has the socket). The database goes in [mysql], which only the `mariadb` client reads:
  * mariadb-admin and mariadb-dump refuse or misread it under [client].
  */
-export async function writeClientConfig(layout: DataDirLayout, database: string, password: string): Promise<string> {
+export async function writeClientConfig(layout: DataDirLayout, opts: { host: string; port: number; database: string; password: string }): Promise<string> {
+  const { host, port, database, password } = opts;
   const text = [
     `# Written by memgate at each start. mariadb --defaults-file=${layout.clientConfig}`,
     '[client]',
-    `socket=${layout.socket}`,
+    'protocol=tcp',
+    `host=${host}`,
+    `port=${port}`,
     `user=${EMBEDDED_USER}`,
     `password=${password}`,
     '',

@@ -109,11 +109,11 @@ export async function startEmbeddedMariadb(opts: EmbeddedMariadbOptions): Promis
   const layout = layoutFor(opts.dataDir);
   await mkdir(layout.root, { recursive: true, mode: 0o700 });
   const password = await readOrCreatePassword(layout.passwordFile);
-  const clientConfigFile = await writeClientConfig(layout, database, password);
 
   const previous = await settlePreviousServer(layout, logger, stopTimeoutMs);
   if (previous.kind === 'in-use') {
     const url = buildUrl(password, previous.port, database);
+    const clientConfigFile = await writeClientConfig(layout, { host: HOST, port: previous.port, database, password });
     // The normal case for `memgate sweep` from cron beside `memgate serve`: not worth a warning.
     logger.info(
       `embedded MariaDB on ${layout.root} is already run by memgate pid ${previous.ownerPid} on port ${previous.port}; ` +
@@ -127,6 +127,7 @@ export async function startEmbeddedMariadb(opts: EmbeddedMariadbOptions): Promis
   await initialiseDataDir(binaries.installDb, layout, logger);
   await writeInitFile(layout, database, password);
   await recordOwner(layout);
+  const clientConfigFile = await writeClientConfig(layout, { host: HOST, port, database, password });
   logger.info(`starting embedded MariaDB on ${HOST}:${port} (data in ${layout.root})`);
   const child = spawnServer(binaries.server, serverArgs(layout, port, opts.extraServerArgs ?? []), layout.errorLog);
 

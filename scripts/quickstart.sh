@@ -46,4 +46,9 @@ if $wants_embedded_db && [ "$(id -u)" -ne 0 ] && ! has_mariadb; then
 fi
 
 npm run build
+if $wants_embedded_db; then
+  echo "quickstart: Ctrl-C stops the gateway and its MariaDB; its data stays in the embedded data directory (.memgate/mariadb unless --embedded-data-dir; delete it to start afresh)." >&2
+else
+  echo "quickstart: Ctrl-C stops the gateway." >&2
+fi
 exec node dist/src/cli/memgate.js serve "$@"

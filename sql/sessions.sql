@@ -1,6 +1,6 @@
 -- PHP sessions stored through memgate, seen from SQL: views and queries for operators.
--- Not applied by memgate. The item table is called `kv` here and the views `kv_...`; for
--- your table (db.table) replace every "`kv" and apply:
+-- `memgate schema --sessions` applies it for your table (db.table). The item table is called
+-- `kv` here and the views `kv_...`; to apply it by hand, replace every "`kv":
 --   sed 's/`kv/`my_table/g' sql/sessions.sql | mysql my_database
 -- Rows are memcached items (see sql/innodb.sql): mkey is the key, string_value the value,
 -- expiry absolute unix seconds by the database clock with 0 = never; a row with

@@ -6,6 +6,7 @@ import type { GatewayConfig } from './config/schema.js';
 import { ConfigError } from './config/load-config.js';
 import { startEmbeddedMariadb } from './embedded/mariadb.js';
 import { Releasers } from './lifecycle/releasers.js';
+import { retryInBackground } from './lifecycle/retry-in-background.js';
 import { startServer } from './net/server.js';
 import { ServerStats } from './stats/server-stats.js';
 import { batchPolicy } from './store/batch-policy.js';
@@ -13,6 +14,7 @@ import { CasAllocator } from './store/cas-allocator.js';
 import { parseDatabaseUrls, redactDatabaseUrl } from './store/db-url.js';
 import { CoalescingStore } from './store/coalescing-store.js';
 import type { KvStore } from './store/kv-store.js';
+import { isPermanentConnectError } from './store/mysql-errors.js';
 import { MysqlKvStore } from './store/mysql-kv-store.js';
 import { createDatabasePool, type DatabaseHealth, type DatabasePool } from './store/pool.js';
 import { applySchema } from './store/schema.js';
@@ -27,6 +29,7 @@ export interface App {
 }
 
 const SCHEMA_RETRY_MS = 2000;
+const STILL_DOWN_WARN_MS = 30_000;
 
 /** The composition root: everything is created here and released in reverse order. */
 export async function startApp(config: GatewayConfig, logger: Logger): Promise<App> {
@@ -106,32 +109,41 @@ async function resolveDatabaseUrl(config: GatewayConfig, logger: Logger, release
     logger,
   });
   releasers.push('embedded mariadb', () => embedded.stop());
+  logger.info(`SQL on the embedded database: mariadb --defaults-file=${embedded.clientConfigFile} ` +
+    '(memgate schema --sessions adds views of PHP sessions)');
   return embedded.url;
 }
 
 /**
  * Creates the tables when they are missing, before the first client is served. A database
  * that is down at start-up does not stop the gateway: it answers SERVER_ERROR and keeps
- * trying in the background until the database is back.
+ * trying in the background, warning every STILL_DOWN_WARN_MS until the database is back.
+ * Wrong credentials, an unknown host or an unknown database stop start-up instead (unless
+ * db.waitAtStart): no retry cures them, and a gateway that only answers SERVER_ERROR would
+ * look healthy.
  */
 async function ensureSchema(pool: DatabasePool, config: GatewayConfig, logger: Logger, releasers: Releasers): Promise<void> {
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = false;
-  let failures = 0;
-  const attempt = () => applySchema(
+  const apply = () => applySchema(
     pool, { engine: config.db.engine as 'innodb' | 'ndb', table: config.db.table, onlyIfMissing: true }, logger,
-  ).then(() => undefined, (error: unknown) => {
-    if (stopped) return;
-    // Once per outage at warn; the pool already reports the outage itself.
-    logger.log(failures++ === 0 ? 'warn' : 'debug', 'cannot check the schema yet; will retry', { error: (error as Error).message });
-    timer = setTimeout(() => void attempt(), SCHEMA_RETRY_MS);
-    timer.unref();
+  ).then(() => undefined);
+  const failure = await apply().then(() => undefined, (error: unknown) => ({ error }));
+  if (!failure) return;
+  const database = config.db.url ? redactDatabaseUrl(config.db.url) : 'the embedded MariaDB';
+  const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  if (isPermanentConnectError(failure.error) && !config.db.waitAtStart) {
+    throw new ConfigError(`cannot use the database at db.url ${database}: ${reason(failure.error)} [--db-url, MEMGATE_DB_URL]; ` +
+      'retrying will not help: correct it, or pass --db-wait-at-start to start anyway and wait for the database');
+  }
+  logger.warn('database unavailable; answering SERVER_ERROR and retrying', { url: database, error: reason(failure.error) });
+  const stop = retryInBackground(apply, {
+    retryMs: SCHEMA_RETRY_MS,
+    reportEveryMs: STILL_DOWN_WARN_MS,
+    onStillFailing: (error, ms) => logger.warn(`database still unavailable after ${Math.round(ms / 1000)} s; answering SERVER_ERROR and retrying`, {
+      url: database, error: reason(error),
+    }),
+    onDone: (ms) => logger.info(`database available after ${Math.round(ms / 1000)} s; serving`, { url: database }),
   });
-  releasers.push('schema retry', () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-  });
-  await attempt();
+  releasers.push('schema retry', stop);
 }
 
 function commandContext(

@@ -6,25 +6,35 @@ import type { GatewayConfig } from '../config/schema.js';
 import { installSignalHandlers } from '../lifecycle/signals.js';
 import { createLogger } from '../logging/create-logger.js';
 import { applySchema, type Engine } from '../store/schema.js';
-import { helpText } from './help.js';
-import { runSweep, takeDryRunFlag } from './sweep-command.js';
+import { helpText, usageText } from './help.js';
+import { applySessionViews } from './session-views.js';
+import { runSweep } from './sweep-command.js';
 import { withDatabase } from './with-database.js';
+
+/** The commands and the switches only they take; anything else after the command is a setting. */
+const COMMANDS = { serve: [], schema: ['--sessions'], sweep: ['--dry-run'] } as const satisfies Record<string, readonly string[]>;
+type Command = keyof typeof COMMANDS;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help' || rest.includes('--help')) {
+  const wantsHelp = (arg: string | undefined) => arg === '--help' || arg === '-h' || arg === 'help';
+  if (wantsHelp(command) || rest.some(wantsHelp)) {
     process.stdout.write(helpText());
-    return command && command !== '--help' && command !== '-h' && command !== 'help' && !rest.includes('--help') ? 2 : 0;
+    return 0;
   }
-  if (command !== 'serve' && command !== 'schema' && command !== 'sweep') {
-    process.stderr.write(`memgate: unknown command '${command}'\n\n${helpText()}`);
+  if (!command) {
+    process.stderr.write(usageText());
     return 2;
   }
+  if (!(command in COMMANDS)) {
+    process.stderr.write(`memgate: unknown command '${command}'\n${usageText()}`);
+    return 2;
+  }
+  const switches = new Set<string>(COMMANDS[command as Command]);
+  const given = new Set(rest.filter((arg) => switches.has(arg)));
   let config: GatewayConfig;
-  // --dry-run belongs to sweep only; anywhere else it is an unknown option.
-  const { dryRun, others } = command === 'sweep' ? takeDryRunFlag(rest) : { dryRun: false, others: rest };
   try {
-    const { file, flags } = takeConfigFlag(others);
+    const { file, flags } = takeConfigFlag(rest.filter((arg) => !switches.has(arg)));
     config = loadConfig({ argv: flags, file });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -34,8 +44,8 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger(config.log);
-  if (command === 'schema') return runSchema(config, logger);
-  if (command === 'sweep') return runSweep(config, logger, dryRun);
+  if (command === 'schema') return runSchema(config, logger, given.has('--sessions'));
+  if (command === 'sweep') return runSweep(config, logger, given.has('--dry-run'));
 
   // Handlers go in before start-up, so a signal while the embedded database starts still
   // stops everything in order once start-up is done.
@@ -44,11 +54,28 @@ async function main(argv: string[]): Promise<number> {
   try {
     await starting;
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`memgate: ${error.message}\n`);
-    return 2;
+    if (error instanceof ConfigError) {
+      process.stderr.write(`memgate: ${error.message}\n`);
+      return 2;
+    }
+    const hint = listenHint(error, config);
+    if (!hint) throw error;
+    process.stderr.write(`memgate: ${hint}\n`);
+    return 1;
   }
   return new Promise<number>(() => undefined);
+}
+
+/** The sentence for a port or address the gateway cannot listen on, naming the flag that fixes it. */
+function listenHint(error: unknown, config: GatewayConfig): string | undefined {
+  const address = `${config.listen.host}:${config.listen.port}`;
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE': return `${address} is in use (another memgate or memcached?); choose another with --port`;
+    case 'EACCES': return `no permission to listen on ${address} (ports below 1024 need root); choose another with --port`;
+    case 'EADDRNOTAVAIL': return `cannot listen on ${address}: no such address on this machine; choose another with --host`;
+    case 'ENOTFOUND': case 'EAI_AGAIN': return `cannot listen on ${address}: unknown host name; choose another with --host`;
+    default: return undefined;
+  }
 }
 
 function takeConfigFlag(args: string[]): { file?: string; flags: string[] } {
@@ -68,12 +95,14 @@ function takeConfigFlag(args: string[]): { file?: string; flags: string[] } {
   return { file, flags };
 }
 
-async function runSchema(config: GatewayConfig, logger: Logger): Promise<number> {
+async function runSchema(config: GatewayConfig, logger: Logger, sessions: boolean): Promise<number> {
+  const table = config.db.table;
   // DDL on a large table may legitimately take long.
   return withDatabase(config, logger, Math.max(config.db.statementTimeoutMs, 600_000), async (pool) => {
     try {
-      const created = await applySchema(pool, { engine: config.db.engine as Engine, table: config.db.table, onlyIfMissing: false }, logger);
-      process.stdout.write(`schema ${created ? 'applied' : 'present'}: table ${config.db.table}\n`);
+      const created = await applySchema(pool, { engine: config.db.engine as Engine, table, onlyIfMissing: false }, logger);
+      process.stdout.write(`schema ${created ? 'applied' : 'present'}: table ${table}\n`);
+      if (sessions) process.stdout.write(`session views applied: ${(await applySessionViews(pool, table)).join(', ')}\n`);
       return 0;
     } catch (error) {
       logger.error('schema failed', { error: (error as Error).message });

@@ -8,11 +8,6 @@ import { withDatabase } from './with-database.js';
 
 const PROGRESS_EVERY_MS = 1000;
 
-export function takeDryRunFlag(args: string[]): { dryRun: boolean; others: string[] } {
-  const others = args.filter((arg) => arg !== '--dry-run');
-  return { dryRun: others.length !== args.length, others };
-}
-
 /**
  * `memgate sweep`: one pass over the table, then exit. 0 with a one-line summary on stdout
  * (also when another sweeper holds the lease); 1 with the reason on stderr when the

@@ -1,52 +1,16 @@
-import convict from 'convict';
-import { parseDatabaseUrls } from '../store/db-url.js';
-import { TABLE_NAME_PATTERN } from '../store/schema.js';
+import type convict from 'convict';
+// Registers the formats named below with convict.
+import './formats.js';
 
-convict.addFormat({
-  name: 'db-url',
-  validate(value: unknown) {
-    if (typeof value !== 'string') throw new Error('must be a string');
-    // Empty selects the embedded MariaDB that memgate provisions itself.
-    if (value !== '') parseDatabaseUrls(value, 'URL');
-  },
-});
-
-convict.addFormat({
-  name: 'table-name',
-  validate(value: unknown) {
-    if (typeof value !== 'string' || !TABLE_NAME_PATTERN.test(value)) {
-      throw new Error('must be a plain identifier: letters, digits and _, not starting with a digit, at most 64 characters');
-    }
-  },
-});
-
-convict.addFormat({
-  name: 'positive-int',
-  validate(value: unknown) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new Error('must be a whole number of at least 1');
-  },
-  coerce: (value: unknown) => Number(value),
-});
-
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 * 1024 };
-
-// Sizes are given like memcached's -I: 1048576, 1024k or 1m.
-convict.addFormat({
-  name: 'size',
-  validate(value: unknown) {
-    if (typeof value !== 'number' || !Number.isInteger(value)) throw new Error('must be a size like 1048576, 512k or 1m');
-    if (value < 1024 || value > 16 * 1024 * 1024) throw new Error('must be between 1k and 16m (the value column is a MEDIUMBLOB)');
-  },
-  coerce(value: unknown) {
-    const match = /^(\d+)\s*([bkm]?)$/i.exec(String(value).trim());
-    return match ? Number(match[1]) * UNITS[match[2]!.toLowerCase()]! : Number.NaN;
-  },
-});
-
+/**
+ * Every setting, with its three names: the dotted key (a --config JSON file, error messages),
+ * the flag (`arg`) and the environment variable (`env`). --help and docs/configuration.md are
+ * generated from it (see settings.ts).
+ */
 export const configSchema = {
   listen: {
-    host: { doc: 'Address to listen on.', format: String, default: '127.0.0.1', env: 'MEMGATE_HOST', arg: 'host' },
-    port: { doc: 'TCP port to listen on.', format: 'port', default: 11211, env: 'MEMGATE_PORT', arg: 'port' },
+    host: { doc: 'Address to listen on.', format: 'text', default: '127.0.0.1', env: 'MEMGATE_HOST', arg: 'host' },
+    port: { doc: 'TCP port to listen on.', format: 'tcp-port', default: 11211, env: 'MEMGATE_PORT', arg: 'port' },
     maxConnections: {
       doc: 'Client connections held at once; more are refused.',
       format: 'positive-int', default: 10240, env: 'MEMGATE_MAX_CONNECTIONS', arg: 'max-connections',
@@ -57,7 +21,7 @@ export const configSchema = {
     },
     shutdownGraceMs: {
       doc: 'On SIGTERM/SIGINT, how long in-flight commands may take before connections are cut.',
-      format: 'nat', default: 5000, env: 'MEMGATE_SHUTDOWN_GRACE_MS', arg: 'shutdown-grace-ms',
+      format: 'whole-number', default: 5000, env: 'MEMGATE_SHUTDOWN_GRACE_MS', arg: 'shutdown-grace-ms',
     },
   },
   db: {
@@ -71,7 +35,7 @@ export const configSchema = {
     },
     wsrepSyncWait: {
       doc: 'wsrep_sync_wait for sessions on Galera nodes (detected by wsrep_on): 1 makes every read wait until the node has applied the writes the cluster committed before it, so a get never misses a set acknowledged through another node or gateway. 0 leaves the server setting.',
-      format: 'nat', default: 1, env: 'MEMGATE_DB_WSREP_SYNC_WAIT', arg: 'db-wsrep-sync-wait',
+      format: 'whole-number', default: 1, env: 'MEMGATE_DB_WSREP_SYNC_WAIT', arg: 'db-wsrep-sync-wait',
     },
     table: { doc: 'Table that holds the items.', format: 'table-name', default: 'kv', env: 'MEMGATE_DB_TABLE', arg: 'table' },
     engine: {
@@ -95,6 +59,10 @@ export const configSchema = {
       doc: 'Idle database connections are closed after this long.',
       format: 'positive-int', default: 60000, env: 'MEMGATE_DB_IDLE_TIMEOUT_MS', arg: 'idle-timeout-ms',
     },
+    waitAtStart: {
+      doc: 'At start-up, when the database refuses the credentials or its host or database is unknown: false stops the gateway with the reason; true starts it anyway, answering SERVER_ERROR and warning until the database can be used. A database that is down or unreachable is always waited for.',
+      format: 'bool', default: false, env: 'MEMGATE_DB_WAIT_AT_START', arg: 'db-wait-at-start',
+    },
     casBlockSize: {
       doc: 'CAS values reserved from the database at a time.',
       format: 'positive-int', default: 1000, env: 'MEMGATE_CAS_BLOCK_SIZE', arg: 'cas-block-size',
@@ -103,13 +71,13 @@ export const configSchema = {
   embedded: {
     dataDir: {
       doc: 'Data directory of the embedded MariaDB (used when db.url is empty).',
-      format: String, default: '.memgate/mariadb', env: 'MEMGATE_EMBEDDED_DATA_DIR', arg: 'embedded-data-dir',
+      format: 'path', default: '.memgate/mariadb', env: 'MEMGATE_EMBEDDED_DATA_DIR', arg: 'embedded-data-dir',
     },
     port: {
       doc: 'Port of the embedded MariaDB on 127.0.0.1.',
-      format: 'port', default: 13306, env: 'MEMGATE_EMBEDDED_PORT', arg: 'embedded-port',
+      format: 'tcp-port', default: 13306, env: 'MEMGATE_EMBEDDED_PORT', arg: 'embedded-port',
     },
-    database: { doc: 'Database name inside the embedded MariaDB.', format: String, default: 'memgate', env: 'MEMGATE_EMBEDDED_DATABASE' },
+    database: { doc: 'Database name inside the embedded MariaDB.', format: 'text', default: 'memgate', env: 'MEMGATE_EMBEDDED_DATABASE' },
   },
   items: {
     sizeMax: {
@@ -120,13 +88,13 @@ export const configSchema = {
   flushAll: {
     enabled: {
       doc: 'Whether flush_all is allowed (memcached -F turns it off). It hides every item in the table.',
-      format: Boolean, default: true, env: 'MEMGATE_FLUSH_ALL_ENABLED', arg: 'flush-all-enabled',
+      format: 'bool', default: true, env: 'MEMGATE_FLUSH_ALL_ENABLED', arg: 'flush-all-enabled',
     },
   },
   coalesce: {
     enabled: {
       doc: 'Merge concurrent gets of all clients into one IN (...) read, and concurrent plain sets into one multi-row upsert.',
-      format: Boolean, default: true, env: 'MEMGATE_COALESCE_ENABLED', arg: 'coalesce-enabled',
+      format: 'bool', default: true, env: 'MEMGATE_COALESCE_ENABLED', arg: 'coalesce-enabled',
     },
     maxInFlight: {
       doc: 'Merged reads running at once; gets arriving meanwhile wait and are merged into the next one.',
@@ -146,19 +114,19 @@ export const configSchema = {
     },
     windowMs: {
       doc: 'How long a get or plain set that finds the database idle waits for others to merge with, in ms. 0: it starts at once (what arrives while statements run is merged anyway). A window trades latency for fewer, larger statements.',
-      format: 'nat', default: 0, env: 'MEMGATE_COALESCE_WINDOW_MS', arg: 'coalesce-window-ms',
+      format: 'whole-number', default: 0, env: 'MEMGATE_COALESCE_WINDOW_MS', arg: 'coalesce-window-ms',
     },
   },
   sasl: {
     passwordFile: {
       doc: 'File of username:password lines (memcached\'s MEMCACHED_SASL_PWDB format). When set, clients must authenticate with SASL PLAIN over the binary protocol, and text connections are refused, as with memcached -S. Empty: no authentication.',
-      format: String, default: '', env: 'MEMGATE_SASL_PASSWORD_FILE', arg: 'sasl-password-file',
+      format: 'path', default: '', env: 'MEMGATE_SASL_PASSWORD_FILE', arg: 'sasl-password-file',
     },
   },
   sweeper: {
     interval: {
       doc: 'memgate serve: seconds between passes of the expiry sweeper, which deletes expired rows in batches. 0 turns it off (then run memgate sweep from cron). One gateway of many sweeps at a time.',
-      format: 'nat', default: 0, env: 'MEMGATE_SWEEP_INTERVAL', arg: 'sweep-interval',
+      format: 'whole-number', default: 0, env: 'MEMGATE_SWEEP_INTERVAL', arg: 'sweep-interval',
     },
     batchSize: {
       doc: 'Expired rows deleted per statement by the sweeper.',
@@ -166,11 +134,11 @@ export const configSchema = {
     },
     pauseMs: {
       doc: 'Least pause between two sweeper batches; the sweeper also rests as long as its last batch took, so it backs off when the database is busy.',
-      format: 'nat', default: 100, env: 'MEMGATE_SWEEP_PAUSE_MS', arg: 'sweep-pause-ms',
+      format: 'whole-number', default: 100, env: 'MEMGATE_SWEEP_PAUSE_MS', arg: 'sweep-pause-ms',
     },
     budget: {
       doc: 'Seconds one sweeper pass may run; what is left waits for the next pass. 0: no limit.',
-      format: 'nat', default: 0, env: 'MEMGATE_SWEEP_BUDGET', arg: 'sweep-budget',
+      format: 'whole-number', default: 0, env: 'MEMGATE_SWEEP_BUDGET', arg: 'sweep-budget',
     },
   },
   log: {

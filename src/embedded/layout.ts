@@ -11,6 +11,8 @@ export interface DataDirLayout {
   pidFile: string;
   errorLog: string;
   passwordFile: string;
+  /** option file for the mariadb command-line client */
+  clientConfig: string;
   initFile: string;
 }
 
@@ -31,6 +33,7 @@ export function layoutFor(dataDir: string): DataDirLayout {
     pidFile: path.join(root, 'mariadbd.pid'),
     errorLog: path.join(root, 'mariadbd.err'),
     passwordFile: path.join(root, 'password'),
+    clientConfig: path.join(root, 'client.cnf'),
     initFile: path.join(root, 'init.sql'),
   };
 }

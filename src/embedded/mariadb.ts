@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import type { Logger } from 'winston';
 import { ensureMariadbBinaries } from './binaries.js';
+import { writeClientConfig } from './client-config.js';
 import { EMBEDDED_USER, readOrCreatePassword } from './credentials.js';
 import { assertValidDatabaseName, initialiseDataDir, writeInitFile } from './initialise.js';
 import { layoutFor, type DataDirLayout } from './layout.js';
@@ -30,6 +31,8 @@ export interface EmbeddedMariadbOptions {
 export interface EmbeddedMariadb {
   /** mysql://memgate:<password>@127.0.0.1:<port>/<database> */
   url: string;
+  /** <dataDir>/client.cnf (mode 0600): `mariadb --defaults-file=<it>` connects over the socket */
+  clientConfigFile: string;
   /** Idempotent; resolves once the server process has exited. */
   stop(): Promise<void>;
 }
@@ -110,18 +113,21 @@ export async function startEmbeddedMariadb(opts: EmbeddedMariadbOptions): Promis
   const previous = await settlePreviousServer(layout, logger, stopTimeoutMs);
   if (previous.kind === 'in-use') {
     const url = buildUrl(password, previous.port, database);
-    logger.warn(
+    const clientConfigFile = await writeClientConfig(layout, { host: HOST, port: previous.port, database, password });
+    // The normal case for `memgate sweep` from cron beside `memgate serve`: not worth a warning.
+    logger.info(
       `embedded MariaDB on ${layout.root} is already run by memgate pid ${previous.ownerPid} on port ${previous.port}; ` +
         'sharing it (it stops when that process stops)',
     );
     await waitUntilReady({ url, timeoutMs: startTimeoutMs, errorLog: layout.errorLog, exited: () => undefined });
-    return { url, stop: async () => {} };
+    return { url, clientConfigFile, stop: async () => {} };
   }
 
   const started = Date.now();
   await initialiseDataDir(binaries.installDb, layout, logger);
   await writeInitFile(layout, database, password);
   await recordOwner(layout);
+  const clientConfigFile = await writeClientConfig(layout, { host: HOST, port, database, password });
   logger.info(`starting embedded MariaDB on ${HOST}:${port} (data in ${layout.root})`);
   const child = spawnServer(binaries.server, serverArgs(layout, port, opts.extraServerArgs ?? []), layout.errorLog);
 
@@ -175,5 +181,5 @@ export async function startEmbeddedMariadb(opts: EmbeddedMariadbOptions): Promis
   }
   ready = true;
   logger.info(`embedded MariaDB ready on ${HOST}:${port} after ${Date.now() - started} ms`);
-  return { url, stop };
+  return { url, clientConfigFile, stop };
 }

@@ -130,3 +130,26 @@ const UNKNOWN_SYSTEM_VARIABLE = new Map<string, number>([['ER_UNKNOWN_SYSTEM_VAR
 export function errorCode(error: unknown): string | undefined {
   return (error as MysqlLikeError | undefined)?.code;
 }
+
+/** Refusals that no retry will cure: the credentials, the host name or the database name are wrong. */
+const PERMANENT_CONNECT = new Map<string, number>([
+  ['ER_ACCESS_DENIED_ERROR', 1045], // wrong user or password
+  ['ER_DBACCESS_DENIED_ERROR', 1044], // the user may not use this database
+  ['ER_ACCESS_DENIED_NO_PASSWORD_ERROR', 1698], // MariaDB: a unix_socket user (root) over TCP
+  ['ER_HOST_NOT_PRIVILEGED', 1130], // the user may not connect from this host
+  ['ER_BAD_DB_ERROR', 1049], // unknown database
+]);
+
+/** getaddrinfo failures: the host name does not resolve (EAI_AGAIN also when DNS is unreachable). */
+const UNKNOWN_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether a failure to connect is a configuration mistake rather than an outage: access denied,
+ * an unknown host or an unknown database. Looks through wrapping errors' causes.
+ */
+export function isPermanentConnectError(error: unknown): boolean {
+  for (let e = error as (MysqlLikeError & { cause?: unknown }) | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
+    if (inMap(PERMANENT_CONNECT, e) || (e.code !== undefined && UNKNOWN_HOST.has(e.code))) return true;
+  }
+  return false;
+}

@@ -2,7 +2,8 @@
  * The `memgate` command as an operator runs it: a real node process, its exit codes, its
  * messages, a real `serve` over TCP and a graceful SIGTERM.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -171,6 +172,155 @@ describe('e2e: memgate command line', function () {
     }
     const viaEnv = await failsFast(['serve'], { MEMGATE_DB_URL: `mysql://memgate:${secret}@127.0.0.1:3306`, MEMGATE_PORT: '99999' });
     expect(viaEnv.stderr + viaEnv.stdout).to.not.include(secret);
+  });
+
+  it('with no command prints usage to stderr and exits 2; help and --help print the help to stdout and exit 0', async () => {
+    const bare = await startCli([], cwd).exited;
+    expect(bare.code).to.equal(2);
+    expect(bare.stdout).to.equal('');
+    expect(bare.stderr).to.equal('Usage: memgate <serve|schema|sweep> [options]\nmemgate --help describes the commands and every option.\n');
+    for (const args of [['help'], ['--help'], ['serve', '--help']]) {
+      const run = await startCli(args, cwd).exited;
+      expect(run.code, args.join(' ')).to.equal(0);
+      expect(run.stderr, args.join(' ')).to.equal('');
+      expect(run.stdout, args.join(' ')).to.match(/^Usage: memgate/).and.include('three names');
+    }
+  });
+
+  it('refuses a boolean that is not true or false, naming the flag and the value', async () => {
+    const run = await failsFast(['serve', '--flush-all-enabled', 'maybe']);
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.equal('memgate: --flush-all-enabled maybe: not true or false [flushAll.enabled, MEMGATE_FLUSH_ALL_ENABLED]\n');
+    const viaEnv = await failsFast(['serve'], { MEMGATE_COALESCE_ENABLED: 'yes' });
+    expect(viaEnv.stderr).to.equal('memgate: MEMGATE_COALESCE_ENABLED=yes: not true or false [coalesce.enabled, --coalesce-enabled]\n');
+  });
+
+  it('names a bad value as given, by flag, environment or file, with the other two names', async () => {
+    expect((await failsFast(['serve', '--port', 'abc'])).stderr).to.equal('memgate: --port abc: not a port (0-65535) [listen.port, MEMGATE_PORT]\n');
+    expect((await failsFast(['serve'], { MEMGATE_PORT: 'abc' })).stderr).to.equal('memgate: MEMGATE_PORT=abc: not a port (0-65535) [listen.port, --port]\n');
+    const file = path.join(cwd, 'bad-port.json');
+    await writeFile(file, JSON.stringify({ listen: { port: 'abc' } }));
+    expect((await failsFast(['serve', '--config', file])).stderr).to.equal(`memgate: listen.port in ${file}: not a port (0-65535) [--port, MEMGATE_PORT]\n`);
+    expect((await failsFast(['serve', '--prot', '1'])).stderr).to.equal('memgate: unknown option --prot; did you mean --port? (memgate --help lists the options)\n');
+  });
+
+  it('a port in use fails with one line naming the address and --port', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const run = await startCli(['serve', '--db-url', dbUrl, '--port', String(port), '--table', freshTableName('cli_inuse')], cwd, {}, 30_000).exited;
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.stderr.trimEnd().split('\n').at(-1)).to.equal(`memgate: 127.0.0.1:${port} is in use (another memgate or memcached?); choose another with --port`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('stops start-up on a wrong password, an unknown database or an unknown host, naming db.url without the password', async () => {
+    const wrongPassword = new URL(dbUrl);
+    wrongPassword.password = 'Wr0ngPassw0rd';
+    const unknownDatabase = new URL(dbUrl);
+    unknownDatabase.pathname = '/no_such_database_here';
+    const unknownHost = new URL(dbUrl);
+    unknownHost.hostname = 'no-such-host.invalid';
+    for (const [url, reason] of [[wrongPassword, 'ER_ACCESS_DENIED_ERROR'], [unknownDatabase, /ER_BAD_DB_ERROR|ER_DBACCESS_DENIED_ERROR/], [unknownHost, /ENOTFOUND|EAI_AGAIN/]] as const) {
+      const port = await findFreePort();
+      const run = await failsFast(['serve', '--db-url', url.toString(), '--port', String(port)]);
+      expect(run.code, run.stderr).to.equal(2);
+      const last = run.stderr.trimEnd().split('\n').at(-1)!;
+      // (a user without rights on other databases is told "access denied" for one that does not exist)
+      expect(last).to.match(/^memgate: cannot use the database at db\.url mysql:\/\/[^ ]*:\*\*\*@/).and.match(typeof reason === 'string' ? new RegExp(reason) : reason);
+      expect(last).to.include('[--db-url, MEMGATE_DB_URL]').and.include('--db-wait-at-start');
+      expect(run.stderr, 'no listening gateway').to.not.match(/listening/);
+      expect(run.stderr + run.stdout).to.not.include('Wr0ngPassw0rd');
+      if (dbPassword) expect(run.stderr + run.stdout).to.not.include(dbPassword);
+    }
+  });
+
+  it('with --db-wait-at-start a wrong password starts anyway, answering SERVER_ERROR and saying why', async () => {
+    const wrongPassword = new URL(dbUrl);
+    wrongPassword.password = 'Wr0ngPassw0rd';
+    const port = await findFreePort();
+    const server = startCli(['serve', '--db-url', wrongPassword.toString(), '--port', String(port), '--db-wait-at-start'], cwd, {}, 30_000);
+    try {
+      let client: Client | undefined;
+      for (let i = 0; i < 150 && !client && server.child.exitCode === null; i++) {
+        client = await Client.open(port).catch(() => undefined);
+        if (!client) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(client, `serve did not listen on ${port}: ${server.output().stderr}`).to.not.equal(undefined);
+      expect(await client!.request('get k\r\n')).to.match(/^SERVER_ERROR /);
+      client!.close();
+      expect(server.output().stderr).to.match(/warn database unavailable; answering SERVER_ERROR and retrying .*ER_ACCESS_DENIED_ERROR/);
+      server.child.kill('SIGTERM');
+      const exited = await server.exited;
+      expect(exited.code, exited.stderr).to.equal(0);
+      expect(exited.stderr + exited.stdout).to.not.include('Wr0ngPassw0rd');
+    } finally {
+      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+      await server.exited;
+    }
+  });
+
+  it('schema --sessions also creates the views of sql/sessions.sql for the table', async () => {
+    const table = freshTableName('cli_views');
+    const run = await startCli(['schema', '--sessions', '--db-url', dbUrl, '--table', table], cwd, {}, 30_000).exited;
+    expect(run.code, run.stderr).to.equal(0);
+    const views = [`${table}_php_sessions`, `${table}_php_session_locks`, `${table}_php_memcache_sessions`, `${table}_php_memcache_session_locks`];
+    expect(run.stdout).to.equal(`schema applied: table ${table}\nsession views applied: ${views.join(', ')}\n`);
+    const connection = await mysql.createConnection(dbUrl);
+    try {
+      const [rows] = await connection.query('SELECT TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE ?', [`${table}\\_%`]);
+      expect((rows as Array<{ name: string }>).map((r) => r.name).sort()).to.deep.equal([...views].sort());
+      await connection.query(`SELECT * FROM \`${table}_php_sessions\``);
+    } finally {
+      await connection.end();
+    }
+  });
+
+  it('on the embedded database: says how to connect with client.cnf, shares it quietly with schema --sessions and sweep, and stops it on SIGTERM', async function () {
+    this.timeout(120_000);
+    const dataDir = path.join(cwd, 'embedded');
+    const port = await findFreePort();
+    const args = ['--embedded-data-dir', dataDir, '--embedded-port', String(await findFreePort())];
+    const server = startCli(['serve', '--port', String(port), ...args], cwd, {}, 110_000);
+    try {
+      let client: Client | undefined;
+      for (let i = 0; i < 900 && !client && server.child.exitCode === null; i++) {
+        client = await Client.open(port).catch(() => undefined);
+        if (!client) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(client, `serve did not listen on ${port}: ${server.output().stderr}`).to.not.equal(undefined);
+      client!.close();
+      const cnf = path.join(dataDir, 'client.cnf');
+      expect(server.output().stderr).to.include(`SQL on the embedded database: mariadb --defaults-file=${cnf} (memgate schema --sessions adds views of PHP sessions)`);
+      expect((await stat(cnf)).mode & 0o777).to.equal(0o600);
+      const sql = spawnSync('mariadb', [`--defaults-file=${cnf}`, '-N', '-e', 'SELECT DATABASE()'], { encoding: 'utf8' });
+      expect(sql.status, sql.stderr).to.equal(0);
+      expect(sql.stdout.trim()).to.equal('memgate');
+
+      // Both share the gateway's MariaDB; that is the normal case, so nothing at warn.
+      const schema = await startCli(['schema', '--sessions', '--log-level', 'warn', ...args], cwd, {}, 60_000).exited;
+      expect(schema.code, schema.stderr).to.equal(0);
+      expect(schema.stderr).to.equal('');
+      expect(schema.stdout).to.include('session views applied: kv_php_sessions,');
+      const sweep = await startCli(['sweep', '--log-level', 'warn', ...args], cwd, {}, 60_000).exited;
+      expect(sweep.code, sweep.stderr).to.equal(0);
+      expect(sweep.stderr).to.equal('');
+      expect(sweep.stdout).to.match(/^deleted 0 rows/);
+
+      const mariadbPid = Number((await readFile(path.join(dataDir, 'mariadbd.pid'), 'utf8')).trim());
+      expect(mariadbPid).to.be.greaterThan(0);
+      server.child.kill('SIGTERM');
+      const exited = await server.exited;
+      expect(exited.code, exited.stderr).to.equal(0);
+      expect(exited.stderr).to.include('embedded MariaDB stopped');
+      expect(() => process.kill(mariadbPid, 0), 'MariaDB is gone').to.throw();
+    } finally {
+      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+      await server.exited;
+    }
   });
 
   it('schema --db-url --table creates the table', async () => {

@@ -110,4 +110,70 @@ describe('loadConfig', () => {
       expect((error as Error).message).to.not.include('s3cr3t-pw');
     }
   });
+
+  const message = (input: Parameters<typeof loadConfig>[0]): string => {
+    try {
+      loadConfig(input);
+    } catch (error) {
+      expect(error).to.be.instanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    return expect.fail('should have thrown');
+  };
+
+  it('names a bad value where it came from, with the setting\'s other two names', () => {
+    expect(message({ env: {}, argv: ['--port', 'abc'] })).to.equal('--port abc: not a port (0-65535) [listen.port, MEMGATE_PORT]');
+    expect(message({ env: {}, argv: ['--port=70000'] })).to.equal('--port 70000: not a port (0-65535) [listen.port, MEMGATE_PORT]');
+    expect(message({ env: { MEMGATE_PORT: 'abc' } })).to.equal('MEMGATE_PORT=abc: not a port (0-65535) [listen.port, --port]');
+    const bad = file({ listen: { port: 'abc' } });
+    expect(message({ env: {}, file: bad })).to.equal(`listen.port in ${bad}: not a port (0-65535) [--port, MEMGATE_PORT]`);
+    expect(message({ env: {}, argv: ['--table', 'a b'] })).to.match(/^--table "a b": not a plain identifier.* \[db\.table, MEMGATE_DB_TABLE\]$/);
+    expect(message({ env: {}, argv: ['--pool-size'] })).to.equal('--pool-size needs a value [db.poolSize, MEMGATE_DB_POOL_SIZE]');
+    const unknownKey = file({ listen: { prot: 1 } });
+    expect(message({ env: {}, file: unknownKey })).to.equal(`listen.prot in ${unknownKey}: not a setting (memgate --help lists them)`);
+  });
+
+  it('suggests the nearest flag for an unknown one and points at --help', () => {
+    expect(message({ env: {}, argv: ['--prot', '1'] })).to.equal('unknown option --prot; did you mean --port? (memgate --help lists the options)');
+    expect(message({ env: {}, argv: ['--frobnicate'] })).to.equal('unknown option --frobnicate (memgate --help lists the options)');
+    expect(message({ env: {}, argv: ['11311'] })).to.match(/^unexpected argument '11311'/);
+  });
+
+  it('takes true/false and 1/0 for a boolean, from a flag, the environment or a file, and refuses anything else', () => {
+    const enabled = (input: Parameters<typeof loadConfig>[0]) => loadConfig({ env: {}, ...input }).flushAll.enabled;
+    expect(enabled({ argv: ['--flush-all-enabled', 'false'] })).to.equal(false);
+    expect(enabled({ argv: ['--flush-all-enabled=FALSE'] })).to.equal(false);
+    expect(enabled({ argv: ['--flush-all-enabled', '0'] })).to.equal(false);
+    expect(enabled({ argv: ['--flush-all-enabled', '1'] })).to.equal(true);
+    expect(enabled({ env: { MEMGATE_FLUSH_ALL_ENABLED: 'false' } })).to.equal(false);
+    expect(enabled({ env: { MEMGATE_FLUSH_ALL_ENABLED: 'true' } })).to.equal(true);
+    expect(enabled({ file: file({ flushAll: { enabled: false } }) })).to.equal(false);
+    // a bare boolean flag turns the setting on
+    expect(loadConfig({ env: {}, argv: ['--db-wait-at-start', '--port', '1'] }).db.waitAtStart).to.equal(true);
+    expect(loadConfig({ env: {} }).db.waitAtStart).to.equal(false);
+
+    expect(message({ env: {}, argv: ['--flush-all-enabled', 'maybe'] }))
+      .to.equal('--flush-all-enabled maybe: not true or false [flushAll.enabled, MEMGATE_FLUSH_ALL_ENABLED]');
+    expect(message({ env: { MEMGATE_COALESCE_ENABLED: 'yes' } }))
+      .to.equal('MEMGATE_COALESCE_ENABLED=yes: not true or false [coalesce.enabled, --coalesce-enabled]');
+    expect(message({ env: { MEMGATE_DB_WAIT_AT_START: '' } }))
+      .to.equal('MEMGATE_DB_WAIT_AT_START="": not true or false [db.waitAtStart, --db-wait-at-start]');
+    const bad = file({ flushAll: { enabled: 'maybe' } });
+    expect(message({ env: {}, file: bad })).to.equal(`flushAll.enabled in ${bad}: not true or false [--flush-all-enabled, MEMGATE_FLUSH_ALL_ENABLED]`);
+  });
+
+  it('masks the password when it shows a database URL it refuses', () => {
+    const text = message({ env: {}, argv: ['--db-url', 'mysql://u:s3cr3t-pw@h/db,postgres://u:s3cr3t-pw@h2/db'] });
+    expect(text).to.match(/^--db-url mysql:\/\/u:\*\*\*@h\/db,postgres:\/\/u:\*\*\*@h2\/db: db\.url \(node 2 of 2\)/);
+    expect(text).to.not.include('s3cr3t-pw');
+  });
+
+  it('loads config/example.json, which sets the commonly changed settings', () => {
+    const example = new URL('../../../../config/example.json', import.meta.url).pathname;
+    const config = loadConfig({ env: {}, file: example });
+    expect(config.db.url).to.match(/^mysql:\/\//);
+    expect(config.items.sizeMax).to.equal(1048576);
+    expect(config.db.waitAtStart).to.equal(false);
+  });
 });
+

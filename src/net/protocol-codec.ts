@@ -1,6 +1,6 @@
+import type { SaslAuthenticator } from '../auth/sasl-session.js';
 import type { Request } from '../model/request.js';
 import type { Response } from '../model/response.js';
-import type { SaslAuthenticator } from '../auth/sasl-session.js';
 import { BinaryParser } from '../protocol/binary/binary-parser.js';
 import { writeBinaryResponse } from '../protocol/binary/binary-serializer.js';
 import { writeMetaResponse } from '../protocol/meta/meta-serializer.js';

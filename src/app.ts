@@ -2,6 +2,7 @@ import type { Logger } from 'winston';
 import { readPasswordFile } from './auth/password-file.js';
 import { PlainAuthenticator } from './auth/plain-authenticator.js';
 import type { CommandContext } from './commands/handler.js';
+import { requestRunner } from './commands/request-runner.js';
 import type { GatewayConfig } from './config/schema.js';
 import { ConfigError } from './config/load-config.js';
 import { startEmbeddedMariadb } from './embedded/mariadb.js';
@@ -68,9 +69,8 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       maxQueuedRequests: config.listen.maxQueuedRequests,
       shutdownGraceMs: config.listen.shutdownGraceMs,
       itemSizeMax: config.items.sizeMax,
-      run: batches.run,
       sasl: users ? new PlainAuthenticator(users, ctx.stats) : undefined,
-    }, ctx, logger);
+    }, { runner: requestRunner(ctx, batches.run), stats: ctx.stats }, logger);
     releasers.push('server', () => server.close());
     if (config.sweeper.interval > 0) {
       // Released before the server and the pool: a pass in flight ends after its batch.

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { SaslAuthenticator } from '../protocol/binary/binary-parser.js';
+import type { SaslAuthenticator } from './sasl-session.js';
 import type { ServerStats } from '../stats/server-stats.js';
 
 const NUL = 0x00;

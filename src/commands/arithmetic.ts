@@ -3,7 +3,6 @@ import { lastExptime, runSteps } from './meta-steps.js';
 
 // incr/decr, and meta ma (with T, N and t steps)
 export default {
-  kind: 'arith',
   async execute(request, { store, stats }) {
     const { steps } = request;
     const result = await store.arithmetic({

@@ -2,7 +2,6 @@ import type { CommandHandler } from './handler.js';
 
 // delete, and meta md (with a CAS, or invalidating instead of deleting)
 export default {
-  kind: 'delete',
   async execute(request, { store, stats }) {
     const outcome = await store.delete(request.key, { cas: request.cas, invalidate: request.invalidate });
     // memcached counts a marked-stale item as neither hit nor miss.

@@ -2,7 +2,6 @@ import type { CommandHandler } from './handler.js';
 
 // flush_all [delay]: a durable store may turn it off (flushAll.enabled, like memcached -F).
 export default {
-  kind: 'flush',
   async execute(request, { store, stats, settings }) {
     stats.count('cmd_flush');
     if (!settings.flushEnabled) return { kind: 'forbidden', message: 'flush_all not allowed' };

@@ -5,7 +5,6 @@ import type { CommandContext, CommandHandler } from './handler.js';
 
 // get/gets/gat/gats: every requested key answers in order, duplicates included.
 export default {
-  kind: 'get',
   async execute(request, ctx) {
     if (request.touchExptime === undefined) return (await executeGets([request], ctx))[0]!;
     const found = await ctx.store.getAndTouch(request.keys, request.touchExptime);
@@ -17,19 +16,28 @@ export default {
     }
     return { kind: 'hits', items, withCas: request.withCas };
   },
+  // Plain gets (no touch) share one read: reads commute, so answering them together cannot
+  // change what any of them sees.
+  batch: {
+    joins: (request) => request.touchExptime === undefined,
+    startRun(first, limits) {
+      let keys = first.keys.length;
+      return {
+        add(next) {
+          keys += next.keys.length;
+          return keys <= limits.maxGetKeys;
+        },
+      };
+    },
+    execute: executeGets,
+  },
 } satisfies CommandHandler<'get'>;
-
-/** A plain get (no touch): the requests a connection may answer from one read. */
-export function isPlainGet(request: { kind: string; touchExptime?: number }): request is GetRequest {
-  return request.kind === 'get' && request.touchExptime === undefined;
-}
 
 /**
  * Answers several plain gets with one read of the store, so a pipelined run of binary GETKQ
- * (or of text gets) costs one query rather than one per key. Reads commute, so answering them
- * together cannot change what any of them sees.
+ * (or of text gets) costs one query rather than one per key.
  */
-export async function executeGets(requests: GetRequest[], { store, stats }: CommandContext): Promise<HitsResponse[]> {
+async function executeGets(requests: GetRequest[], { store, stats }: CommandContext): Promise<HitsResponse[]> {
   const found = await store.get(requests.flatMap((r) => r.keys), { access: 'record' });
   return requests.map((request) => {
     const items: Array<Item | null> = request.keys.map((key) => found.get(mapKey(key)) ?? null);

@@ -2,6 +2,7 @@ import type { Logger } from 'winston';
 import type { Request, RequestKind } from '../model/request.js';
 import type { Response } from '../model/response.js';
 import type { ServerStats } from '../stats/server-stats.js';
+import type { BatchPolicy } from '../store/batch-policy.js';
 import type { KvStore } from '../store/kv-store.js';
 
 export interface CommandSettings {
@@ -22,9 +23,27 @@ export interface CommandContext {
   databaseTime(): Promise<number | null>;
 }
 
-export interface CommandHandler<K extends RequestKind> {
-  kind: K;
-  execute(request: Extract<Request, { kind: K }>, ctx: CommandContext): Promise<Response>;
+export type RequestOf<K extends RequestKind> = Extract<Request, { kind: K }>;
+
+/** How long a connection's pipelined run may be (batch-policy.ts, level 1). */
+export type RunLimits = BatchPolicy['run'];
+
+/**
+ * Answers a run of pipelined requests of one kind with one store call. Only requests for which
+ * joins() holds are run together; any other request runs alone through execute().
+ */
+export interface BatchExecutor<K extends RequestKind> {
+  joins(request: RequestOf<K>): boolean;
+  /** A run that starts with `first`; add() takes the next request when it still fits the limits. */
+  startRun(first: RequestOf<K>, limits: RunLimits): { add(next: RequestOf<K>): boolean };
+  /** One response per request, in order. */
+  execute(requests: Array<RequestOf<K>>, ctx: CommandContext): Promise<Response[]>;
 }
 
-export type AnyCommandHandler = { [K in RequestKind]: CommandHandler<K> }[RequestKind];
+export interface CommandHandler<K extends RequestKind> {
+  execute(request: RequestOf<K>, ctx: CommandContext): Promise<Response>;
+  batch?: BatchExecutor<K>;
+}
+
+/** Every request kind has its handler: a kind without one does not compile. */
+export type CommandRegistry = { readonly [K in RequestKind]: CommandHandler<K> };

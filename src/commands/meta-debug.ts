@@ -4,7 +4,6 @@ import type { CommandHandler } from './handler.js';
 
 // me: what memcached knows about an item besides its value. Looking does not count as an access.
 export default {
-  kind: 'metaDebug',
   async execute(request, { store, stats }) {
     stats.count('cmd_meta');
     const item = (await store.get([request.key], { access: 'report' })).get(mapKey(request.key));

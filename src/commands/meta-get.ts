@@ -9,7 +9,6 @@ import { runSteps } from './meta-steps.js';
 // token (N, R, or a stale item) and report its hit and access state (h, l) from before this
 // read, all as memcached 1.6.18's process_mget_command does.
 export default {
-  kind: 'metaGet',
   async execute(request, { store, stats }) {
     const changes = request.steps.some((s) => s.type === 'touch' || s.type === 'vivify' || s.type === 'recache');
     let bumped = false;

@@ -2,7 +2,6 @@ import { generalStats } from '../stats/stats-report.js';
 import type { CommandHandler } from './handler.js';
 
 export const version = {
-  kind: 'version',
   async execute(_request, { settings }) {
     return { kind: 'version', version: settings.version };
   },
@@ -10,21 +9,18 @@ export const version = {
 
 // Accepted and answered like memcached; logging verbosity is our logger's setting instead.
 export const verbosity = {
-  kind: 'verbosity',
   async execute() {
     return { kind: 'ok' };
   },
 } satisfies CommandHandler<'verbosity'>;
 
 export const quit = {
-  kind: 'quit',
   async execute() {
     return { kind: 'quit' };
   },
 } satisfies CommandHandler<'quit'>;
 
 export const noop = {
-  kind: 'noop',
   async execute() {
     return { kind: 'ok' };
   },
@@ -34,7 +30,6 @@ export const noop = {
 const EMPTY_GROUPS = new Set(['items', 'slabs', 'sizes', 'conns']);
 
 export const stats = {
-  kind: 'stats',
   async execute(request, ctx) {
     const group = request.group;
     if (group === '') {

@@ -1,7 +1,6 @@
 import type { CommandHandler } from './handler.js';
 
 export default {
-  kind: 'touch',
   async execute(request, { store, stats }) {
     const outcome = await store.touch(request.key, request.exptime);
     stats.count('cmd_touch');

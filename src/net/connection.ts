@@ -1,12 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'winston';
-import { executeCommand, executeGets, executeSets, isPlainGet, isPlainSetRequest } from '../commands/index.js';
-import type { CommandContext } from '../commands/handler.js';
-import type { SaslAuthenticator } from '../protocol/binary/binary-parser.js';
-import type { GetRequest, Request, StoreRequest } from '../model/request.js';
+import type { SaslAuthenticator } from '../auth/sasl-session.js';
+import type { RequestRunner } from '../commands/request-runner.js';
+import type { Request } from '../model/request.js';
 import type { Response } from '../model/response.js';
-import type { BatchPolicy } from '../store/batch-policy.js';
-import { DatabaseQueryError, DatabaseUnavailableError } from '../store/errors.js';
+import type { ServerStats } from '../stats/server-stats.js';
 import { codecFor, type ProtocolCodec, type QueuedEvent } from './protocol-codec.js';
 
 export interface ConnectionOptions {
@@ -15,8 +13,12 @@ export interface ConnectionOptions {
   maxQueuedRequests: number;
   /** SASL PLAIN required (binary protocol only, as memcached -S) */
   sasl?: SaslAuthenticator;
-  /** how long a pipelined run of plain gets or sets answered together may be (batch-policy.ts) */
-  run: BatchPolicy['run'];
+}
+
+/** What a connection is given to serve its client; it counts bytes and connections in stats. */
+export interface ConnectionServices {
+  runner: RequestRunner;
+  stats: ServerStats;
 }
 
 /** Replies up to this size are copied into one buffer and sent with one write. */
@@ -42,7 +44,7 @@ export class ClientConnection {
 
   constructor(
     private readonly socket: Socket,
-    private readonly ctx: CommandContext,
+    private readonly services: ConnectionServices,
     private readonly options: ConnectionOptions,
     private readonly logger: Logger,
   ) {
@@ -86,7 +88,7 @@ export class ClientConnection {
   }
 
   private onData(chunk: Buffer): void {
-    this.ctx.stats.count('bytes_read', chunk.length);
+    this.services.stats.count('bytes_read', chunk.length);
     // After quit, a protocol error that closes, or shutdown: nothing more is run.
     if (chunk.length === 0 || this.ending) return;
     this.codec ??= codecFor(chunk[0]!, this.options);
@@ -130,7 +132,7 @@ export class ClientConnection {
           this.flush();
           this.hangUp();
         } else {
-          const batch = [event, ...this.takeSimilar(event.request)];
+          const batch = this.takeRun(event);
           // Let replies of earlier requests leave while these wait for the database.
           this.flush();
           const responses = await this.execute(batch);
@@ -169,52 +171,24 @@ export class ClientConnection {
     });
   }
 
-  /**
-   * Requests queued right behind this one that can share its statement: plain gets (reads
-   * commute) or plain sets (written in order by one upsert). Anything else runs on its own.
-   */
-  private takeSimilar(first: Request): RequestEvent[] {
-    const more: RequestEvent[] = [];
-    if (isPlainGet(first)) {
-      let keys = first.keys.length;
-      for (let next = this.queue[0]; next?.type === 'request' && isPlainGet(next.request); next = this.queue[0]) {
-        keys += next.request.keys.length;
-        if (keys > this.options.run.maxGetKeys) break;
-        more.push(next);
-        this.queue.shift();
-      }
-    } else if (isPlainSetRequest(first)) {
-      const { maxSets, maxSetBytes } = this.options.run;
-      let bytes = first.value.length;
-      for (let next = this.queue[0]; next?.type === 'request' && isPlainSetRequest(next.request); next = this.queue[0]) {
-        bytes += next.request.value.length;
-        if (more.length + 1 >= maxSets || bytes > maxSetBytes) break;
-        more.push(next);
-        this.queue.shift();
-      }
-    }
-    return more;
+  /** The request and those queued right behind it that the runner runs together with it. */
+  private takeRun(first: RequestEvent): RequestEvent[] {
+    const peek = (index: number): Request | undefined => {
+      const event = index === 0 ? first : this.queue[index - 1];
+      return event?.type === 'request' ? event.request : undefined;
+    };
+    const length = this.services.runner.runLength(peek);
+    return [first, ...(this.queue.splice(0, length - 1) as RequestEvent[])];
   }
 
   private async execute(batch: RequestEvent[]): Promise<Response[]> {
     try {
-      const first = batch[0]!.request;
-      if (batch.length === 1) return [await executeCommand(first, this.ctx)];
-      if (isPlainGet(first)) return await executeGets(batch.map((e) => e.request as GetRequest), this.ctx);
-      return await executeSets(batch.map((e) => e.request as StoreRequest), this.ctx);
+      return await this.services.runner.run(batch.map((e) => e.request));
     } catch (error) {
-      const response = this.failure(batch[0]!.request, error);
-      return batch.map(() => response);
+      // The runner answers command failures itself; this keeps a bug in it to one reply each.
+      this.logger.error('request runner failed', { error: error instanceof Error ? error.stack : String(error) });
+      return batch.map((): Response => ({ kind: 'serverError', message: 'internal error' }));
     }
-  }
-
-  private failure(request: Request, error: unknown): Response {
-    if (error instanceof DatabaseUnavailableError || error instanceof DatabaseQueryError) {
-      // Logged once per outage by the pool and per failure by the store; not per reply.
-      return { kind: 'serverError', message: oneLine(error.message) };
-    }
-    this.logger.error('command failed', { kind: request.kind, error: error instanceof Error ? error.stack : String(error) });
-    return { kind: 'serverError', message: 'internal error' };
   }
 
   /** Reply pieces are gathered and sent with one write: a write to a socket costs a system call. */
@@ -234,7 +208,7 @@ export class ClientConnection {
     this.pending = [];
     this.pendingBytes = 0;
     if (this.socket.destroyed) return;
-    this.ctx.stats.count('bytes_written', bytes);
+    this.services.stats.count('bytes_written', bytes);
     if (pending.length === 1) {
       this.socket.write(pending[0]!);
     } else if (bytes <= MAX_COPIED_REPLY_BYTES) {
@@ -251,8 +225,4 @@ export class ClientConnection {
     if (this.running || this.queue.length > 0) return;
     for (const resolve of this.idle.splice(0)) resolve();
   }
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ');
 }

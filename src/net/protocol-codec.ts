@@ -1,6 +1,7 @@
+import type { SaslAuthenticator } from '../auth/sasl-session.js';
 import type { Request } from '../model/request.js';
 import type { Response } from '../model/response.js';
-import { BinaryParser, type SaslAuthenticator } from '../protocol/binary/binary-parser.js';
+import { BinaryParser } from '../protocol/binary/binary-parser.js';
 import { writeBinaryResponse } from '../protocol/binary/binary-serializer.js';
 import { writeMetaResponse } from '../protocol/meta/meta-serializer.js';
 import { TextParser } from '../protocol/text/text-parser.js';
@@ -19,7 +20,6 @@ export type QueuedSink = (event: QueuedEvent) => void;
 
 /** One connection's protocol: its parser, and the serializer that answers in the same protocol. */
 export interface ProtocolCodec {
-  readonly protocol: 'text' | 'binary';
   feed(chunk: Buffer, push: QueuedSink): void;
 }
 
@@ -31,7 +31,6 @@ export interface CodecOptions {
 export function textCodec(options: CodecOptions): ProtocolCodec {
   const parser = new TextParser({ itemSizeMax: options.itemSizeMax });
   return {
-    protocol: 'text',
     feed(chunk, push) {
       parser.feed(chunk, (event) => {
         if (event.type === 'request') {
@@ -56,7 +55,6 @@ export function textCodec(options: CodecOptions): ProtocolCodec {
 export function binaryCodec(options: CodecOptions): ProtocolCodec {
   const parser = new BinaryParser({ itemSizeMax: options.itemSizeMax, sasl: options.sasl });
   return {
-    protocol: 'binary',
     feed(chunk, push) {
       parser.feed(chunk, (event) => {
         if (event.type === 'request') {

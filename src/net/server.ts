@@ -1,7 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'winston';
-import type { CommandContext } from '../commands/handler.js';
-import { ClientConnection, type ConnectionOptions } from './connection.js';
+import { ClientConnection, type ConnectionOptions, type ConnectionServices } from './connection.js';
 
 export interface GatewayServerOptions extends ConnectionOptions {
   host: string;
@@ -18,25 +17,26 @@ export interface GatewayServer {
 /** Listens, tracks its connections and, on close, stops accepting and drains them. */
 export async function startServer(
   options: GatewayServerOptions,
-  ctx: CommandContext,
+  services: ConnectionServices,
   logger: Logger,
 ): Promise<GatewayServer> {
+  const { stats } = services;
   const connections = new Set<ClientConnection>();
   let nextId = 1;
   const server: Server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
     if (connections.size >= options.maxConnections) {
-      ctx.stats.rejectedConnections++;
+      stats.rejectedConnections++;
       socket.destroy();
       return;
     }
     const connId = nextId++;
-    const connection = new ClientConnection(socket, ctx, options, logger.child({ connId }));
+    const connection = new ClientConnection(socket, services, options, logger.child({ connId }));
     connections.add(connection);
-    ctx.stats.currConnections++;
-    ctx.stats.totalConnections++;
+    stats.currConnections++;
+    stats.totalConnections++;
     socket.once('close', () => {
       connections.delete(connection);
-      ctx.stats.currConnections--;
+      stats.currConnections--;
     });
   });
 

@@ -1,10 +1,12 @@
+import { SaslSession, type SaslAuthenticator, type SaslVerdict } from '../../auth/sasl-session.js';
 import { KEY_MAX_LENGTH, itemTotalSize } from '../../model/item-rules.js';
 import type { Request, StoreMode } from '../../model/request.js';
 import { ByteQueue } from './byte-queue.js';
 import {
   HEADER_LENGTH, MAX_SASL_MECH_LENGTH, Opcode, QUIET_TO_LOUD, REQUEST_MAGIC, Status,
 } from './opcodes.js';
-import { errorPacket, simplePacket, statPacket, successPacket } from './packet.js';
+import { binaryStat } from './binary-stats.js';
+import { errorPacket, simplePacket, successPacket } from './packet.js';
 
 /** What a reply to a request needs from the packet that carried it. */
 export interface BinaryFrame {
@@ -25,16 +27,6 @@ export type BinaryParseEvent =
   | { type: 'close' };
 
 export type BinaryParseSink = (event: BinaryParseEvent) => void;
-
-/** SASL as the binary parser needs it: synchronous, so commands after an auth see its result. */
-export interface SaslAuthenticator {
-  /** the SASL_LIST_MECHS reply, mechanisms separated by spaces */
-  readonly mechanisms: string;
-  /** checks one complete client response for the mechanism; counts the attempt */
-  verify(mechanism: string, response: Buffer): boolean;
-  /** counts an exchange refused before any credential was checked */
-  refused(): void;
-}
 
 export interface BinaryParserOptions {
   /** memcached's item_size_max (-I): header, key and value together */
@@ -64,6 +56,13 @@ const STORE_MODES: ReadonlyMap<number, StoreMode> = new Map([
 
 const NO_INITIAL = 0xffffffff;
 
+/** SASL_AUTH and SASL_STEP replies; continue asks for the step with an empty challenge. */
+const SASL_REPLIES: Record<SaslVerdict, (opcode: number, opaque: number) => Buffer> = {
+  authenticated: (opcode, opaque) => successPacket(opcode, opaque, 'Authenticated'),
+  failed: (opcode, opaque) => errorPacket(opcode, opaque, Status.AUTH_ERROR),
+  continue: (opcode, opaque) => simplePacket(opcode, opaque, Status.AUTH_CONTINUE),
+};
+
 /**
  * Incremental parser for memcached's binary protocol. It mirrors try_read_command_binary and
  * dispatch_bin_command of memcached 1.6.18, including their quirks, because clients see each
@@ -78,13 +77,11 @@ export class BinaryParser {
   private afterSwallow: BinaryParseEvent | null = null;
   private pendingValue: { length: number; complete: (value: Buffer, emit: BinaryParseSink) => void } | null = null;
   private closed = false;
-  private authenticated = false;
-  /** PLAIN was started without an initial response; the credentials come with SASL_STEP */
-  private awaitingStep: string | null = null;
-  /** a SASL exchange succeeded on this connection; no other may start */
-  private saslCompleted = false;
+  private readonly sasl: SaslSession | null;
 
-  constructor(private readonly options: BinaryParserOptions) {}
+  constructor(private readonly options: BinaryParserOptions) {
+    this.sasl = options.sasl ? new SaslSession(options.sasl) : null;
+  }
 
   feed(chunk: Buffer, emit: BinaryParseSink): void {
     if (this.closed) return;
@@ -136,7 +133,7 @@ export class BinaryParser {
     if (keyLength > bodyLength || keyLength + extrasLength > bodyLength) {
       return this.failAndClose(h, Status.UNKNOWN_COMMAND, emit);
     }
-    if (this.options.sasl && !this.authenticated && !ALLOWED_BEFORE_AUTH.has(opcode)) {
+    if (this.sasl && !this.sasl.authenticated && !ALLOWED_BEFORE_AUTH.has(opcode)) {
       return this.failAndClose(h, Status.AUTH_ERROR, emit);
     }
     // The protocol allows 16-bit keys; memcached items do not.
@@ -203,7 +200,7 @@ export class BinaryParser {
       case Opcode.STAT:
         // Like TOUCH, bodylen past the key is not consumed.
         if (extrasLength !== 0) return invalid();
-        return this.stat(h, frame, key, emit);
+        return emit(binaryStat(key.toString('latin1'), frame));
       case Opcode.SASL_LIST_MECHS:
         if (!noBody) return invalid();
         return this.listMechanisms(h, emit);
@@ -242,74 +239,24 @@ export class BinaryParser {
     };
   }
 
-  private stat(h: Header, frame: BinaryFrame, key: Buffer, emit: BinaryParseSink): void {
-    const name = key.toString('latin1');
-    const stats = (group: string) => emit({ type: 'request', request: { kind: 'stats', group }, frame });
-    const packets = (...entries: Array<[string, string]>) => emit({ type: 'reply', data: Buffer.concat(entries.map(([k, v]) => statPacket(h.opaque, k, v))) });
-    // process_bin_stat: "reset", "settings" and "detail" match as prefixes, the other groups
-    // whole; "conns" is a text-only group in memcached, so it is unknown here.
-    if (name === '' || name === 'items' || name === 'slabs' || name === 'sizes') return stats(name);
-    if (name.startsWith('reset')) return stats('reset');
-    if (name.startsWith('settings')) return stats('settings');
-    // memgate keeps no per-prefix statistics: detail on/off are accepted and the dump is empty.
-    if (name.startsWith('detail on') || name.startsWith('detail off')) return packets(['', '']);
-    if (name.startsWith('detail dump')) return packets(['detailed', 'END\r\n'], ['', '']);
-    // memcached sends these two without a terminating packet.
-    if (name === 'sizes_enable') return packets(['sizes_status', 'enabled']);
-    if (name === 'sizes_disable') return packets(['sizes_status', 'disabled']);
-    emit({ type: 'reply', data: errorPacket(h.opcode, h.opaque, Status.KEY_ENOENT) });
-  }
-
   private listMechanisms(h: Header, emit: BinaryParseSink): void {
-    const sasl = this.options.sasl;
-    if (!sasl) return this.failAndSwallow(h, Status.UNKNOWN_COMMAND, h.bodyLength - h.keyLength, emit);
-    // memcached re-initialises the SASL connection here, which drops an earlier login.
-    this.authenticated = false;
-    emit({ type: 'reply', data: successPacket(h.opcode, h.opaque, sasl.mechanisms) });
+    if (!this.sasl) return this.failAndSwallow(h, Status.UNKNOWN_COMMAND, h.bodyLength - h.keyLength, emit);
+    emit({ type: 'reply', data: successPacket(h.opcode, h.opaque, this.sasl.listMechanisms()) });
   }
 
   private saslExchange(h: Header, key: Buffer, emit: BinaryParseSink): void {
-    const sasl = this.options.sasl;
+    const sasl = this.sasl;
     const valueLength = h.bodyLength - h.keyLength;
     if (!sasl) return this.failAndSwallow(h, Status.UNKNOWN_COMMAND, valueLength, emit);
     if (h.keyLength > MAX_SASL_MECH_LENGTH) return this.failAndSwallow(h, Status.EINVAL, valueLength, emit);
     if (itemTotalSize(h.keyLength, 0, valueLength) > this.options.itemSizeMax) {
       return this.failAndSwallow(h, Status.ENOMEM, valueLength, emit);
     }
-    // Cyrus SASL, which memcached uses, matches mechanism names case-insensitively.
-    const mechanism = key.toString('latin1').toUpperCase();
     this.pendingValue = {
       length: valueLength,
       complete: (response, sink) => {
-        this.authenticated = false;
-        const reply = (data: Buffer) => sink({ type: 'reply', data });
-        let verdict: boolean;
-        if (this.saslCompleted) {
-          // Cyrus SASL cannot start another exchange on a connection that completed one:
-          // memcached answers a second AUTH (or STEP) with a failure that also logs the client out.
-          sasl.refused();
-          verdict = false;
-        } else if (h.opcode === Opcode.SASL_AUTH) {
-          this.awaitingStep = null;
-          if (response.length === 0 && sasl.mechanisms.split(' ').includes(mechanism)) {
-            // No initial response: ask for it (SASL_CONTINUE with an empty challenge).
-            this.awaitingStep = mechanism;
-            return reply(simplePacket(h.opcode, h.opaque, Status.AUTH_CONTINUE));
-          }
-          verdict = sasl.verify(mechanism, response);
-        } else if (this.awaitingStep !== null) {
-          verdict = sasl.verify(this.awaitingStep, response);
-          this.awaitingStep = null;
-        } else {
-          // SASL_STEP with no exchange in progress (or after a one-step mechanism finished).
-          sasl.refused();
-          verdict = false;
-        }
-        this.authenticated = verdict;
-        if (verdict) this.saslCompleted = true;
-        reply(verdict
-          ? successPacket(h.opcode, h.opaque, 'Authenticated')
-          : errorPacket(h.opcode, h.opaque, Status.AUTH_ERROR));
+        const verdict = h.opcode === Opcode.SASL_AUTH ? sasl.start(key.toString('latin1'), response) : sasl.step(response);
+        sink({ type: 'reply', data: SASL_REPLIES[verdict](h.opcode, h.opaque) });
       },
     };
   }

@@ -1,7 +1,10 @@
 import type { Request } from '../../model/request.js';
 import type { Response, StoreOutcome } from '../../model/response.js';
 
-/** Where serialized reply pieces go; value Buffers are passed through, never concatenated. */
+/**
+ * Where serialized reply pieces go. Values are passed as the Buffers the store returned, not
+ * copied here; the connection decides whether pieces are gathered into one write.
+ */
 export type ReplyWriter = (piece: string | Buffer) => void;
 
 const STORE_LINES: Record<StoreOutcome, string> = {

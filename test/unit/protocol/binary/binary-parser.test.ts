@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { BinaryParser, type BinaryParseEvent, type SaslAuthenticator } from '../../../../src/protocol/binary/binary-parser.js';
+import type { SaslAuthenticator } from '../../../../src/auth/sasl-session.js';
+import { BinaryParser, type BinaryParseEvent } from '../../../../src/protocol/binary/binary-parser.js';
 import { feedings } from '../../../helpers/chunking.js';
 
 const ITEM_SIZE_MAX = 1024 * 1024;

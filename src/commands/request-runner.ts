@@ -1,0 +1,61 @@
+import type { Request } from '../model/request.js';
+import type { Response } from '../model/response.js';
+import { DatabaseQueryError, DatabaseUnavailableError } from '../store/errors.js';
+import type { CommandContext, RunLimits } from './handler.js';
+import { executeCommand, handlerFor } from './index.js';
+
+/**
+ * What a connection asks of the command layer. It knows no command: it queues requests, asks
+ * how many of them run together, runs them, and writes the responses in order.
+ */
+export interface RequestRunner {
+  /**
+   * How many queued requests, from the first, run together (at least 1). peek(i) is the i-th
+   * queued request, or undefined where the queue holds no further request.
+   */
+  runLength(peek: (index: number) => Request | undefined): number;
+  /** One response per request, in order. Failures are answered, not thrown. */
+  run(requests: Request[]): Promise<Response[]>;
+}
+
+/**
+ * Runs requests through the handlers. A pipelined run of requests whose handler has a batch
+ * executor (plain gets, plain sets) is answered by one store call, within `limits`.
+ */
+export function requestRunner(ctx: CommandContext, limits: RunLimits): RequestRunner {
+  return {
+    runLength(peek) {
+      const first = peek(0)!;
+      const batch = handlerFor(first).batch;
+      if (!batch?.joins(first)) return 1;
+      const run = batch.startRun(first, limits);
+      let length = 1;
+      for (let next = peek(1); next?.kind === first.kind && batch.joins(next) && run.add(next); next = peek(length)) length++;
+      return length;
+    },
+    async run(requests) {
+      const first = requests[0]!;
+      try {
+        if (requests.length === 1) return [await executeCommand(first, ctx)];
+        return await handlerFor(first).batch!.execute(requests, ctx);
+      } catch (error) {
+        const response = failure(first, error, ctx);
+        return requests.map(() => response);
+      }
+    },
+  };
+}
+
+/** A failed command answers SERVER_ERROR; the message of a database failure tells the client why. */
+function failure(request: Request, error: unknown, { logger }: CommandContext): Response {
+  if (error instanceof DatabaseUnavailableError || error instanceof DatabaseQueryError) {
+    // Logged once per outage by the pool and per failure by the store; not per reply.
+    return { kind: 'serverError', message: oneLine(error.message) };
+  }
+  logger.error('command failed', { kind: request.kind, error: error instanceof Error ? error.stack : String(error) });
+  return { kind: 'serverError', message: 'internal error' };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
+}

@@ -1,22 +1,9 @@
 import type { Request } from '../model/request.js';
+import type { RequestRunner } from '../model/request-runner.js';
 import type { Response } from '../model/response.js';
 import { DatabaseQueryError, DatabaseUnavailableError } from '../store/errors.js';
 import type { CommandContext, RunLimits } from './handler.js';
 import { executeCommand, handlerFor } from './index.js';
-
-/**
- * What a connection asks of the command layer. It knows no command: it queues requests, asks
- * how many of them run together, runs them, and writes the responses in order.
- */
-export interface RequestRunner {
-  /**
-   * How many queued requests, from the first, run together (at least 1). peek(i) is the i-th
-   * queued request, or undefined where the queue holds no further request.
-   */
-  runLength(peek: (index: number) => Request | undefined): number;
-  /** One response per request, in order. Failures are answered, not thrown. */
-  run(requests: Request[]): Promise<Response[]>;
-}
 
 /**
  * Runs requests through the handlers. A pipelined run of requests whose handler has a batch

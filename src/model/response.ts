@@ -1,5 +1,5 @@
 // The protocol-neutral response model. Expected outcomes are values; only infrastructure
-// failures travel as exceptions, and those are turned into ServerErrorResponse at the edge.
+// failures travel as exceptions, and those are turned into a SERVER_ERROR reply by the command layer (src/commands/request-runner.ts).
 
 export interface Item {
   key: Buffer;

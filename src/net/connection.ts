@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'winston';
 import type { SaslAuthenticator } from '../auth/sasl-session.js';
-import type { RequestRunner } from '../commands/request-runner.js';
+import type { RequestRunner } from '../model/request-runner.js';
 import type { Request } from '../model/request.js';
 import type { Response } from '../model/response.js';
 import type { ServerStats } from '../stats/server-stats.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import net, { type AddressInfo, type Server, type Socket } from 'node:net';
-import type { RequestRunner } from '../../../src/commands/request-runner.js';
+import type { RequestRunner } from '../../../src/model/request-runner.js';
 import type { Request } from '../../../src/model/request.js';
 import type { Response } from '../../../src/model/response.js';
 import { ClientConnection } from '../../../src/net/connection.js';

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { expect } from 'chai';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { TextConnection as Conn, parseStats } from '../helpers/text-connection.js';
+import { RawConnection as Conn, parseStats } from '../helpers/raw-connection.js';
 
 
 
@@ -53,7 +53,7 @@ describe('e2e: backpressure from a client that does not read', function () {
 
   after(async () => {
     stalled?.destroy();
-    control?.close();
+    await control?.close();
     await gateway?.stop();
   });
 
@@ -121,7 +121,7 @@ describe('e2e: backpressure from a client that does not read', function () {
       expect(await fresh.request('get bp1\r\n', 2000)).to.equal(`VALUE bp1 0 ${VALUE_SIZE}\r\n${values[1]!.toString('latin1')}\r\nEND\r\n`);
       expect(Date.now() - started, 'a new client\'s get').to.be.below(1000);
     } finally {
-      fresh.close();
+      await fresh.close();
     }
 
     // Now read: every reply arrives, in order, intact.

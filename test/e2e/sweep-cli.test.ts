@@ -12,7 +12,7 @@ import { startCli, type Exited } from '../helpers/cli.js';
 import { findFreePort, freshTableName, getTestDatabaseUrl } from '../helpers/database.js';
 import { startGateway } from '../helpers/gateway.js';
 import { seedRows } from '../../bench/seed.js';
-import { TextConnection } from '../helpers/text-connection.js';
+import { RawConnection as TextConnection } from '../helpers/raw-connection.js';
 
 const EXPIRED = 'UNIX_TIMESTAMP() - 1 - n MOD 3600';
 const SUMMARY = /^deleted (\d+) rows in (\d+) batches in \d+\.\d s \((\d+) rows\/s\)\n$/;

@@ -60,6 +60,8 @@ describe('e2e: backpressure from a client that does not read', function () {
   it('stops reading from it, serves others meanwhile, and delivers every reply in order once it reads', async () => {
     const before = await control.request('stats\r\n');
 
+    // A bare socket, not RawConnection: this client must not read at first, its own write backlog is
+    // measured, and later its ~1 GB of replies are checked as they stream in rather than buffered.
     const socket = net.connect(gateway.port, '127.0.0.1');
     stalled = socket;
     socket.setNoDelay(true);

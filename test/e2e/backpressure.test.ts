@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { expect } from 'chai';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { TextConnection as Conn, parseStats } from '../helpers/text-connection.js';
+import { RawConnection as Conn, parseStats } from '../helpers/raw-connection.js';
 
 
 
@@ -53,13 +53,15 @@ describe('e2e: backpressure from a client that does not read', function () {
 
   after(async () => {
     stalled?.destroy();
-    control?.close();
+    await control?.close();
     await gateway?.stop();
   });
 
   it('stops reading from it, serves others meanwhile, and delivers every reply in order once it reads', async () => {
     const before = await control.request('stats\r\n');
 
+    // A bare socket, not RawConnection: this client must not read at first, its own write backlog is
+    // measured, and later its ~1 GB of replies are checked as they stream in rather than buffered.
     const socket = net.connect(gateway.port, '127.0.0.1');
     stalled = socket;
     socket.setNoDelay(true);
@@ -121,7 +123,7 @@ describe('e2e: backpressure from a client that does not read', function () {
       expect(await fresh.request('get bp1\r\n', 2000)).to.equal(`VALUE bp1 0 ${VALUE_SIZE}\r\n${values[1]!.toString('latin1')}\r\nEND\r\n`);
       expect(Date.now() - started, 'a new client\'s get').to.be.below(1000);
     } finally {
-      fresh.close();
+      await fresh.close();
     }
 
     // Now read: every reply arrives, in order, intact.

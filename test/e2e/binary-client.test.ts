@@ -9,15 +9,17 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import Memcached from 'memcached';
 import { Client, Utils, type Response, type Serializer } from 'memjs';
 import { ITEM_HEADER_BYTES } from '../../src/model/item-rules.js';
+import { Opcode, Status } from '../../src/protocol/binary/opcodes.js';
+import { splitPackets, type Packet } from '../helpers/binary-packets.js';
 import { startGateway } from '../helpers/gateway.js';
 import { startMemcached } from '../helpers/memcached-server.js';
+import { RawConnection } from '../helpers/raw-connection.js';
 
 /** memcached's default -I, and memgate's default items.sizeMax. */
 const ITEM_SIZE_MAX = 1024 * 1024;
@@ -33,15 +35,6 @@ interface Target {
   port: number;
   stop(): Promise<void>;
 }
-
-/** Binary opcodes used below (protocol_binary.h). */
-const Op = {
-  get: 0x00, set: 0x01, add: 0x02, delete: 0x04, increment: 0x05, quit: 0x07, noop: 0x0a, version: 0x0b,
-  getkq: 0x0d, prepend: 0x0f, setq: 0x11, addq: 0x12, deleteq: 0x14, incrementq: 0x15,
-} as const;
-
-/** Binary response statuses (protocol_binary.h). */
-const Status = { ok: 0x00, keyNotFound: 0x01, keyExists: 0x02, tooLarge: 0x03, notStored: 0x05, nonNumeric: 0x06 } as const;
 
 // ---------------------------------------------------------------------------------------------
 // Servers
@@ -214,76 +207,41 @@ function sleep(ms: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Raw sockets
 
-/** Frames one binary response after another off a socket until `done` says stop. */
-function exchangeBinary(port: number, payload: Buffer, done: (responses: Response[]) => boolean, timeoutMs = 5000): Promise<Response[]> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let data: Buffer = Buffer.alloc(0);
-    const responses: Response[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no complete binary exchange within ${timeoutMs} ms; got ${responses.length} responses and ${data.length} spare bytes`));
+/** Sends `payload` and reads binary responses until `done` says stop; throws on close or timeout. */
+async function exchangeBinary(port: number, payload: Buffer, done: (responses: Packet[]) => boolean, timeoutMs = 5000): Promise<Packet[]> {
+  const conn = await RawConnection.open(port);
+  try {
+    await conn.send(payload);
+    const res = await conn.readUntil((buf) => {
+      const { packets, rest } = splitPackets(buf);
+      return done(packets) ? buf.length - rest.length : -1;
     }, timeoutMs);
-    socket.on('connect', () => socket.write(payload));
-    socket.on('data', (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
-      const { parsed, rest } = parseSome(data);
-      responses.push(...parsed);
-      data = rest;
-      if (done(responses)) {
-        clearTimeout(timer);
-        socket.destroy();
-        resolve(responses);
-      }
-    });
-    socket.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      reject(new Error(`connection closed after ${responses.length} responses`));
-    });
-  });
-}
-
-/** Whole binary responses at the front of `data` (copied), and the bytes left over. */
-function parseSome(data: Buffer): { parsed: Response[]; rest: Buffer } {
-  const parsed: Response[] = [];
-  let rest: Buffer = data;
-  for (let message = Utils.parseMessage(rest); message; message = Utils.parseMessage(rest)) {
-    parsed.push({ header: message.header, key: Buffer.from(message.key), extras: Buffer.from(message.extras), val: Buffer.from(message.val) });
-    rest = rest.subarray(24 + message.header.totalBodyLength);
+    const { packets, rest } = splitPackets(res.data);
+    if (res.timedOut) throw new Error(`no complete binary exchange within ${timeoutMs} ms; got ${packets.length} responses and ${rest.length} spare bytes`);
+    if (res.closed) throw new Error(`connection closed after ${packets.length} responses`);
+    return packets;
+  } finally {
+    await conn.close();
   }
-  return { parsed, rest };
 }
 
 /** Every binary response in `data`, which must hold nothing else. */
-function parseAll(data: Buffer): Response[] {
-  const { parsed, rest } = parseSome(data);
+function parseAll(data: Buffer): Packet[] {
+  const { packets, rest } = splitPackets(data);
   expect(rest.length, 'bytes after the last whole response').to.equal(0);
-  return parsed;
+  return packets;
 }
 
 /** Sends `payload` and reports what came back before the server closed (or the deadline). */
-function sendUntilClosed(port: number, payload: Buffer, timeoutMs = 3000): Promise<{ closed: boolean; received: Buffer }> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let received = Buffer.alloc(0);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ closed: false, received });
-    }, timeoutMs);
-    socket.on('connect', () => socket.write(payload));
-    socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ closed: true, received });
-    });
-  });
+async function sendUntilClosed(port: number, payload: Buffer, timeoutMs = 3000): Promise<{ closed: boolean; received: Buffer }> {
+  const conn = await RawConnection.open(port);
+  try {
+    await conn.send(payload);
+    const res = await conn.readUntilClose(timeoutMs);
+    return { closed: res.closed, received: res.data };
+  } finally {
+    await conn.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -658,8 +616,8 @@ describe('e2e: real binary-protocol clients', function () {
           expect(await within(client.set('largest', largest))).to.equal(true);
           expect((await within(client.get('largest'))).value?.equals(largest)).to.equal(true);
 
-          const tooLarge = await memjsRaw(client, Op.set, 'largest', flagsAndExpiry(0, 0), Buffer.concat([largest, Buffer.from('x')]));
-          expect(tooLarge.header.status).to.equal(Status.tooLarge);
+          const tooLarge = await memjsRaw(client, Opcode.SET, 'largest', flagsAndExpiry(0, 0), Buffer.concat([largest, Buffer.from('x')]));
+          expect(tooLarge.header.status).to.equal(Status.E2BIG);
           expect(tooLarge.val.toString()).to.equal('Too large.');
           // the refused set drops the item that was there, as memcached does
           expect((await within(client.get('largest'))).value).to.equal(null);
@@ -683,13 +641,13 @@ describe('e2e: real binary-protocol clients', function () {
 
           // the 64-bit counter wraps
           await within(client.set('wrap', '18446744073709551615'));
-          const wrapped = await memjsRaw(client, Op.increment, 'wrap', Utils.makeAmountInitialAndExpiration(2, 0, 0), '');
-          expect(wrapped.header.status).to.equal(Status.ok);
+          const wrapped = await memjsRaw(client, Opcode.INCREMENT, 'wrap', Utils.makeAmountInitialAndExpiration(2, 0, 0), '');
+          expect(wrapped.header.status).to.equal(Status.SUCCESS);
           expect(wrapped.val.readBigUInt64BE(0)).to.equal(1n);
 
           // an expiration of 0xffffffff means "do not create"
-          const noCreate = await memjsRaw(client, Op.increment, 'never-created', Utils.makeAmountInitialAndExpiration(1, 0, 0xffffffff), '');
-          expect(noCreate.header.status).to.equal(Status.keyNotFound);
+          const noCreate = await memjsRaw(client, Opcode.INCREMENT, 'never-created', Utils.makeAmountInitialAndExpiration(1, 0, 0xffffffff), '');
+          expect(noCreate.header.status).to.equal(Status.KEY_ENOENT);
           expect((await within(client.get('never-created'))).value).to.equal(null);
 
           await within(client.set('word', 'not a number'));
@@ -706,8 +664,8 @@ describe('e2e: real binary-protocol clients', function () {
           await within(client.set('list', 'middle'));
           expect(await within(client.append('list', '>end'))).to.equal(true);
           // memjs 1.3.2's prepend() sends the APPEND opcode, so send a real PREPEND through its connection
-          const prepended = await memjsRaw(client, Op.prepend, 'list', Buffer.alloc(0), 'start<');
-          expect(prepended.header.status).to.equal(Status.ok);
+          const prepended = await memjsRaw(client, Opcode.PREPEND, 'list', Buffer.alloc(0), 'start<');
+          expect(prepended.header.status).to.equal(Status.SUCCESS);
           expect((await within(client.get('list'))).value?.toString()).to.equal('start<middle>end');
 
           // on a missing key memcached answers "Not stored." (status 5), which memjs turns into an error
@@ -718,8 +676,8 @@ describe('e2e: real binary-protocol clients', function () {
             failure = err;
           }
           expect(String(failure)).to.include('MemJS APPEND: Item not stored');
-          const absent = await memjsRaw(client, Op.prepend, 'absent-list', Buffer.alloc(0), 'x');
-          expect(absent.header.status).to.equal(Status.notStored);
+          const absent = await memjsRaw(client, Opcode.PREPEND, 'absent-list', Buffer.alloc(0), 'x');
+          expect(absent.header.status).to.equal(Status.NOT_STORED);
           expect((await within(client.get('absent-list'))).value).to.equal(null);
         });
 
@@ -767,57 +725,57 @@ describe('e2e: real binary-protocol clients', function () {
           expect(delta('get_misses')).to.equal(1);
           expect(delta('cmd_set')).to.equal(1);
 
-          const version = await memjsRaw(client, Op.version, '', Buffer.alloc(0), '');
-          expect(version.header.status).to.equal(Status.ok);
+          const version = await memjsRaw(client, Opcode.VERSION, '', Buffer.alloc(0), '');
+          expect(version.header.status).to.equal(Status.SUCCESS);
           expect(version.val.toString()).to.equal(before['version']);
-          const noop = await memjsRaw(client, Op.noop, '', Buffer.alloc(0), '');
-          expect(noop.header.status).to.equal(Status.ok);
+          const noop = await memjsRaw(client, Opcode.NOOP, '', Buffer.alloc(0), '');
+          expect(noop.header.status).to.equal(Status.SUCCESS);
           expect(noop.header.totalBodyLength).to.equal(0);
         });
 
         it('quiet pipelining (memjs framing on one socket): quiet hits and errors answer, quiet successes and misses stay silent until the noop', async () => {
           const requests = [
-            Utils.makeRequestBuffer(Op.setq, 'quiet-a', flagsAndExpiry(7, 0), 'one', 1),
-            Utils.makeRequestBuffer(Op.setq, 'quiet-b', flagsAndExpiry(0, 0), 'two', 2),
-            Utils.makeRequestBuffer(Op.addq, 'quiet-a', flagsAndExpiry(0, 0), 'not added', 3),
-            Utils.makeRequestBuffer(Op.getkq, 'quiet-a', '', '', 4),
-            Utils.makeRequestBuffer(Op.getkq, 'quiet-missing', '', '', 5),
-            Utils.makeRequestBuffer(Op.getkq, 'quiet-b', '', '', 6),
-            Utils.makeRequestBuffer(Op.deleteq, 'quiet-missing', '', '', 7),
-            Utils.makeRequestBuffer(Op.incrementq, 'quiet-a', Utils.makeAmountInitialAndExpiration(1, 0, 0), '', 8),
-            Utils.makeRequestBuffer(Op.deleteq, 'quiet-b', '', '', 9),
-            Utils.makeRequestBuffer(Op.getkq, 'quiet-b', '', '', 10),
-            Utils.makeRequestBuffer(Op.noop, '', '', '', 11),
+            Utils.makeRequestBuffer(Opcode.SETQ, 'quiet-a', flagsAndExpiry(7, 0), 'one', 1),
+            Utils.makeRequestBuffer(Opcode.SETQ, 'quiet-b', flagsAndExpiry(0, 0), 'two', 2),
+            Utils.makeRequestBuffer(Opcode.ADDQ, 'quiet-a', flagsAndExpiry(0, 0), 'not added', 3),
+            Utils.makeRequestBuffer(Opcode.GETKQ, 'quiet-a', '', '', 4),
+            Utils.makeRequestBuffer(Opcode.GETKQ, 'quiet-missing', '', '', 5),
+            Utils.makeRequestBuffer(Opcode.GETKQ, 'quiet-b', '', '', 6),
+            Utils.makeRequestBuffer(Opcode.DELETEQ, 'quiet-missing', '', '', 7),
+            Utils.makeRequestBuffer(Opcode.INCREMENTQ, 'quiet-a', Utils.makeAmountInitialAndExpiration(1, 0, 0), '', 8),
+            Utils.makeRequestBuffer(Opcode.DELETEQ, 'quiet-b', '', '', 9),
+            Utils.makeRequestBuffer(Opcode.GETKQ, 'quiet-b', '', '', 10),
+            Utils.makeRequestBuffer(Opcode.NOOP, '', '', '', 11),
           ];
-          const responses = await exchangeBinary(target.port, Buffer.concat(requests), (got) => got.some((r) => r.header.opcode === Op.noop));
+          const responses = await exchangeBinary(target.port, Buffer.concat(requests), (got) => got.some((r) => r.opcode === Opcode.NOOP));
           const summary = responses.map((r) => ({
-            opcode: r.header.opcode, status: r.header.status, opaque: r.header.opaque,
-            key: r.key.toString(), extras: r.extras.toString('hex'), value: r.val.toString(),
+            opcode: r.opcode, status: r.status, opaque: r.opaque,
+            key: r.key.toString(), extras: r.extras.toString('hex'), value: r.value.toString(),
           }));
           expect(summary).to.deep.equal([
-            { opcode: Op.addq, status: Status.keyExists, opaque: 3, key: '', extras: '', value: 'Data exists for key.' },
-            { opcode: Op.getkq, status: Status.ok, opaque: 4, key: 'quiet-a', extras: '00000007', value: 'one' },
-            { opcode: Op.getkq, status: Status.ok, opaque: 6, key: 'quiet-b', extras: '00000000', value: 'two' },
-            { opcode: Op.deleteq, status: Status.keyNotFound, opaque: 7, key: '', extras: '', value: 'Not found' },
-            { opcode: Op.incrementq, status: Status.nonNumeric, opaque: 8, key: '', extras: '', value: 'Non-numeric server-side value for incr or decr' },
-            { opcode: Op.noop, status: Status.ok, opaque: 11, key: '', extras: '', value: '' },
+            { opcode: Opcode.ADDQ, status: Status.KEY_EEXISTS, opaque: 3, key: '', extras: '', value: 'Data exists for key.' },
+            { opcode: Opcode.GETKQ, status: Status.SUCCESS, opaque: 4, key: 'quiet-a', extras: '00000007', value: 'one' },
+            { opcode: Opcode.GETKQ, status: Status.SUCCESS, opaque: 6, key: 'quiet-b', extras: '00000000', value: 'two' },
+            { opcode: Opcode.DELETEQ, status: Status.KEY_ENOENT, opaque: 7, key: '', extras: '', value: 'Not found' },
+            { opcode: Opcode.INCREMENTQ, status: Status.DELTA_BADVAL, opaque: 8, key: '', extras: '', value: 'Non-numeric server-side value for incr or decr' },
+            { opcode: Opcode.NOOP, status: Status.SUCCESS, opaque: 11, key: '', extras: '', value: '' },
           ]);
           // the two hits carry CAS values, different ones for different items
           const [, hitA, hitB] = responses;
-          expect(hitA!.header.cas.readBigUInt64BE(0)).to.not.equal(0n);
-          expect(hitB!.header.cas.readBigUInt64BE(0)).to.not.equal(hitA!.header.cas.readBigUInt64BE(0));
+          expect(hitA!.cas).to.not.equal(0n);
+          expect(hitB!.cas).to.not.equal(hitA!.cas);
           expect((await within(client.get('quiet-b'))).value, 'the quiet delete happened').to.equal(null);
         });
 
         it('quit answers and then closes the connection', async () => {
           const outcome = await sendUntilClosed(target.port, Buffer.concat([
-            Utils.makeRequestBuffer(Op.version, '', '', '', 1),
-            Utils.makeRequestBuffer(Op.quit, '', '', '', 2),
-            Utils.makeRequestBuffer(Op.version, '', '', '', 3),
+            Utils.makeRequestBuffer(Opcode.VERSION, '', '', '', 1),
+            Utils.makeRequestBuffer(Opcode.QUIT, '', '', '', 2),
+            Utils.makeRequestBuffer(Opcode.VERSION, '', '', '', 3),
           ]));
           expect(outcome.closed, 'the server closes the connection').to.equal(true);
           const responses = parseAll(outcome.received);
-          expect(responses.map((r) => [r.header.opcode, r.header.status, r.header.opaque])).to.deep.equal([[Op.version, 0, 1], [Op.quit, 0, 2]]);
+          expect(responses.map((r) => [r.opcode, r.status, r.opaque])).to.deep.equal([[Opcode.VERSION, 0, 1], [Opcode.QUIT, 0, 2]]);
         });
       });
 
@@ -870,17 +828,17 @@ describe('e2e: real binary-protocol clients', function () {
 
         it('without authentication only version answers; another command gets "Auth failure." and the connection is closed', async () => {
           const outcome = await sendUntilClosed(target.port, Buffer.concat([
-            Utils.makeRequestBuffer(Op.version, '', '', '', 1),
-            Utils.makeRequestBuffer(Op.get, 'sasl-key', '', '', 2),
-            Utils.makeRequestBuffer(Op.noop, '', '', '', 3),
+            Utils.makeRequestBuffer(Opcode.VERSION, '', '', '', 1),
+            Utils.makeRequestBuffer(Opcode.GET, 'sasl-key', '', '', 2),
+            Utils.makeRequestBuffer(Opcode.NOOP, '', '', '', 3),
           ]));
           expect(outcome.closed, 'the server closes the connection').to.equal(true);
           const responses = parseAll(outcome.received);
-          expect(responses.map((r) => [r.header.opcode, r.header.status, r.header.opaque, r.val.toString()])).to.deep.equal([
-            [Op.version, 0, 1, responses[0]?.val.toString()],
-            [Op.get, 0x20, 2, 'Auth failure.'],
+          expect(responses.map((r) => [r.opcode, r.status, r.opaque, r.value.toString()])).to.deep.equal([
+            [Opcode.VERSION, 0, 1, responses[0]?.value.toString()],
+            [Opcode.GET, 0x20, 2, 'Auth failure.'],
           ]);
-          expect(responses[0]!.val.toString()).to.match(/^1\.6\.18/);
+          expect(responses[0]!.value.toString()).to.match(/^1\.6\.18/);
         });
 
         it('a text-protocol client is disconnected without a reply', async () => {
@@ -1016,12 +974,12 @@ describe('e2e: real binary-protocol clients', function () {
           const first = await call<{ 'mix-cas': string; cas: string }>((cb) => text.gets('mix-cas', cb));
           expect(first['mix-cas']).to.equal('v1');
 
-          const stored = await memjsRaw(binary, Op.set, 'mix-cas', flagsAndExpiry(0, 0), 'v2', BigInt(first.cas));
-          expect(stored.header.status, 'binary set with the text CAS').to.equal(Status.ok);
+          const stored = await memjsRaw(binary, Opcode.SET, 'mix-cas', flagsAndExpiry(0, 0), 'v2', BigInt(first.cas));
+          expect(stored.header.status, 'binary set with the text CAS').to.equal(Status.SUCCESS);
           const newCas = stored.header.cas.readBigUInt64BE(0);
           expect(newCas).to.not.equal(BigInt(first.cas));
-          const stale = await memjsRaw(binary, Op.set, 'mix-cas', flagsAndExpiry(0, 0), 'v3', BigInt(first.cas));
-          expect(stale.header.status, 'the same CAS again is stale').to.equal(Status.keyExists);
+          const stale = await memjsRaw(binary, Opcode.SET, 'mix-cas', flagsAndExpiry(0, 0), 'v3', BigInt(first.cas));
+          expect(stale.header.status, 'the same CAS again is stale').to.equal(Status.KEY_EEXISTS);
           expect(stale.val.toString()).to.equal('Data exists for key.');
           expect(await call((cb) => text.get('mix-cas', cb))).to.equal('v2');
 
@@ -1029,7 +987,7 @@ describe('e2e: real binary-protocol clients', function () {
           const second = await call<{ 'mix-cas': string; cas: string }>((cb) => text.gets('mix-cas', cb));
           expect(BigInt(second.cas)).to.equal(newCas);
 
-          const got = await memjsRaw(binary, Op.get, 'mix-cas', Buffer.alloc(0), '');
+          const got = await memjsRaw(binary, Opcode.GET, 'mix-cas', Buffer.alloc(0), '');
           const binaryCas = got.header.cas.readBigUInt64BE(0);
           expect(binaryCas).to.equal(newCas);
           expect(await call((cb) => text.cas('mix-cas', 'v4', String(binaryCas), 0, cb))).to.equal(true);
@@ -1037,14 +995,14 @@ describe('e2e: real binary-protocol clients', function () {
           expect((await within(binary.get('mix-cas'))).value?.toString()).to.equal('v4');
 
           // a binary add under an existing key fails for both views alike
-          const add = await memjsRaw(binary, Op.add, 'mix-cas', flagsAndExpiry(0, 0), 'v6');
-          expect(add.header.status).to.equal(Status.keyExists);
+          const add = await memjsRaw(binary, Opcode.ADD, 'mix-cas', flagsAndExpiry(0, 0), 'v6');
+          expect(add.header.status).to.equal(Status.KEY_EEXISTS);
           // binary delete with a stale CAS is refused, with the current one it works
-          const staleDelete = await memjsRaw(binary, Op.delete, 'mix-cas', Buffer.alloc(0), '', binaryCas);
-          expect(staleDelete.header.status).to.equal(Status.keyExists);
+          const staleDelete = await memjsRaw(binary, Opcode.DELETE, 'mix-cas', Buffer.alloc(0), '', binaryCas);
+          expect(staleDelete.header.status).to.equal(Status.KEY_EEXISTS);
           const current = await call<{ 'mix-cas': string; cas: string }>((cb) => text.gets('mix-cas', cb));
-          const deleted = await memjsRaw(binary, Op.delete, 'mix-cas', Buffer.alloc(0), '', BigInt(current.cas));
-          expect(deleted.header.status).to.equal(Status.ok);
+          const deleted = await memjsRaw(binary, Opcode.DELETE, 'mix-cas', Buffer.alloc(0), '', BigInt(current.cas));
+          expect(deleted.header.status).to.equal(Status.SUCCESS);
           expect(await call((cb) => text.get('mix-cas', cb))).to.equal(undefined);
         });
       });
@@ -1053,26 +1011,14 @@ describe('e2e: real binary-protocol clients', function () {
 });
 
 /** One text request on a fresh socket, read up to the END line. */
-function exchangeText(port: number, request: string, timeoutMs = 5000): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let data = Buffer.alloc(0);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no END within ${timeoutMs} ms; got ${JSON.stringify(data.toString('latin1').slice(0, 200))}`));
-    }, timeoutMs);
-    socket.on('connect', () => socket.write(request, 'latin1'));
-    socket.on('data', (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
-      if (data.subarray(-5).toString('latin1') === 'END\r\n') {
-        clearTimeout(timer);
-        socket.destroy();
-        resolve(data);
-      }
-    });
-    socket.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
+async function exchangeText(port: number, request: string, timeoutMs = 5000): Promise<Buffer> {
+  const conn = await RawConnection.open(port);
+  try {
+    await conn.send(request);
+    const res = await conn.readUntil((buf) => (buf.subarray(-5).toString('latin1') === 'END\r\n' ? buf.length : -1), timeoutMs);
+    if (res.closed || res.timedOut) throw new Error(`no END within ${timeoutMs} ms; got ${JSON.stringify(res.data.toString('latin1').slice(0, 200))}`);
+    return res.data;
+  } finally {
+    await conn.close();
+  }
 }

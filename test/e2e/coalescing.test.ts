@@ -2,23 +2,23 @@ import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import { getTestDatabaseUrl, statementsExecuted } from '../helpers/database.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { TextConnection, parseStats } from '../helpers/text-connection.js';
+import { parseStats, RawConnection } from '../helpers/raw-connection.js';
 
 describe('e2e: coalescing across connections', function () {
   this.timeout(30_000);
   const CLIENTS = 32;
   let gateway: RunningGateway;
   let db: mysql.Connection;
-  let clients: TextConnection[] = [];
+  let clients: RawConnection[] = [];
 
   before(async () => {
     gateway = await startGateway({ config: { coalesce: { enabled: true, maxInFlight: 1, maxWritesInFlight: 1 } } });
     db = await mysql.createConnection(await getTestDatabaseUrl());
-    clients = await Promise.all(Array.from({ length: CLIENTS }, () => TextConnection.open(gateway.port)));
+    clients = await Promise.all(Array.from({ length: CLIENTS }, () => RawConnection.open(gateway.port)));
   });
 
   after(async () => {
-    for (const c of clients) c.close();
+    await Promise.all(clients.map((c) => c.close()));
     await db?.end();
     await gateway?.stop();
   });
@@ -48,7 +48,7 @@ describe('e2e: coalescing across connections', function () {
     const c = clients[0]!;
     const sets = ['p-a', 'p-b', 'p-a', 'p-c', 'p-a'].map((key, i) => `set ${key} ${i} 0 2\r\nv${i}\r\n`);
     const before = await executed();
-    c.send(sets.join('') + 'get p-a p-b p-c\r\n');
+    await c.send(sets.join('') + 'get p-a p-b p-c\r\n');
     const replies = [];
     for (let i = 0; i < sets.length + 1; i++) replies.push(await c.reply());
     const statements = (await executed()) - before;
@@ -63,7 +63,7 @@ describe('e2e: coalescing across connections', function () {
     const count = 150; // more than the 64 rows of one merged statement
     let pipeline = '';
     for (let i = 0; i < count; i++) pipeline += `set many-${i % 100} 0 0 ${String(i).length}\r\n${i}\r\n`;
-    c.send(pipeline);
+    await c.send(pipeline);
     for (let i = 0; i < count; i++) expect(await c.reply()).to.equal('STORED\r\n');
     const keys = Array.from({ length: 100 }, (_, i) => `many-${i}`);
     const got = await c.request(`gets ${keys.join(' ')}\r\n`);
@@ -82,7 +82,7 @@ describe('e2e: coalescing across connections', function () {
       return { batches: Number(stats.get('coalesce_write_batches')), sets: Number(stats.get('coalesce_write_sets')) };
     };
     const before = await counts();
-    c.send(Array.from({ length: 6 }, (_, i) => `set stat-${i} 0 0 1\r\n${i}\r\n`).join(''));
+    await c.send(Array.from({ length: 6 }, (_, i) => `set stat-${i} 0 0 1\r\n${i}\r\n`).join(''));
     for (let i = 0; i < 6; i++) expect(await c.reply()).to.equal('STORED\r\n');
     const after = await counts();
     expect(after.sets - before.sets).to.equal(6);
@@ -93,7 +93,7 @@ describe('e2e: coalescing across connections', function () {
   it('stats reset zeroes the coalesce_* and db_* counters like memcached\'s own, not the database gauges', async () => {
     const c = clients[3]!;
     const stats = async () => parseStats(await c.request('stats\r\n'));
-    c.send('set reset-a 0 0 1\r\na\r\nset reset-b 0 0 1\r\nb\r\n');
+    await c.send('set reset-a 0 0 1\r\na\r\nset reset-b 0 0 1\r\nb\r\n');
     expect([await c.reply(), await c.reply()]).to.deep.equal(['STORED\r\n', 'STORED\r\n']);
     expect(Number((await stats()).get('coalesce_write_sets'))).to.be.greaterThan(0);
 
@@ -107,7 +107,7 @@ describe('e2e: coalescing across connections', function () {
     expect(reset.get('db_nodes')).to.equal('1');
 
     // They go on counting from zero.
-    c.send('get reset-a reset-b\r\nset reset-c 0 0 1\r\nc\r\n');
+    await c.send('get reset-a reset-b\r\nset reset-c 0 0 1\r\nc\r\n');
     expect(await c.reply()).to.equal('VALUE reset-a 0 1\r\na\r\nVALUE reset-b 0 1\r\nb\r\nEND\r\n');
     expect(await c.reply()).to.equal('STORED\r\n');
     const after = await stats();
@@ -119,17 +119,16 @@ describe('e2e: coalescing across connections', function () {
 describe('e2e: coalescing window (coalesce.windowMs)', function () {
   this.timeout(30_000);
   let gateway: RunningGateway;
-  let a: TextConnection;
-  let b: TextConnection;
+  let a: RawConnection;
+  let b: RawConnection;
 
   before(async () => {
     gateway = await startGateway({ config: { coalesce: { enabled: true, windowMs: 300 } } });
-    [a, b] = await Promise.all([TextConnection.open(gateway.port), TextConnection.open(gateway.port)]);
+    [a, b] = await Promise.all([RawConnection.open(gateway.port), RawConnection.open(gateway.port)]);
   });
 
   after(async () => {
-    a?.close();
-    b?.close();
+    await Promise.all([a?.close(), b?.close()]);
     await gateway?.stop();
   });
 

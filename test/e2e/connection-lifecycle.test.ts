@@ -1,30 +1,20 @@
-import net from 'node:net';
 import { expect } from 'chai';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { RawConnection } from '../helpers/raw-connection.js';
 
 /** Sends bytes, optionally half-closes, and collects everything until the server closes. */
-function exchange(port: number, writes: string[], halfClose: boolean): Promise<{ reply: string; closedByServer: boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    let reply = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ reply, closedByServer: false });
-    }, 5000);
-    socket.on('connect', () => {
-      for (const data of writes) socket.write(data);
-      if (halfClose) socket.end();
-    });
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('latin1');
-    });
-    socket.on('end', () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ reply, closedByServer: true });
-    });
-    socket.on('error', reject);
-  });
+async function exchange(port: number, writes: string[], halfClose: boolean): Promise<{ reply: string; closedByServer: boolean }> {
+  const conn = await RawConnection.open(port, { allowHalfOpen: true });
+  try {
+    // Separate writes in one turn, as a client that pipelines them does.
+    await Promise.all(writes.map((data) => conn.send(data)));
+    if (halfClose) conn.end();
+    const res = await conn.readUntilClose(5000);
+    if (conn.error) throw conn.error;
+    return { reply: res.data.toString('latin1'), closedByServer: res.closed };
+  } finally {
+    await conn.close();
+  }
 }
 
 describe('e2e: connection lifecycle', function () {

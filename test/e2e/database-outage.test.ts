@@ -14,7 +14,7 @@ import { startEmbeddedMariadb, type EmbeddedMariadb } from '../../src/embedded/m
 import { findFreePort, testLogger } from '../helpers/database.js';
 import { freezeProcess } from '../helpers/freeze.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { TextConnection as Conn, parseStats } from '../helpers/text-connection.js';
+import { RawConnection as Conn, parseStats } from '../helpers/raw-connection.js';
 
 
 
@@ -68,7 +68,7 @@ describe('e2e: database outage and recovery', function () {
   });
 
   after(async () => {
-    for (const conn of conns) conn.close();
+    await Promise.all(conns.map((conn) => conn.close()));
     await gateway?.stop();
     await database?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -102,7 +102,7 @@ describe('e2e: database outage and recovery', function () {
         slowest.push([command, ms]);
       }
       // Pipelined requests all get their SERVER_ERROR, in order, on the same connection.
-      conn.send('get a\r\nset b 0 0 1\r\nx\r\nversion\r\nget c\r\n');
+      await conn.send('get a\r\nset b 0 0 1\r\nx\r\nversion\r\nget c\r\n');
       const started = Date.now();
       const replies = [await conn.reply(), await conn.reply(), await conn.reply(), await conn.reply()];
       expect(replies[0]).to.match(/^SERVER_ERROR /);

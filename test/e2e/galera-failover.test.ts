@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import { freshTableName } from '../helpers/database.js';
 import { galeraMissing, startGaleraCluster, type GaleraCluster } from '../helpers/galera-cluster.js';
-import { TextConnection, parseStats } from '../helpers/text-connection.js';
+import { parseStats, RawConnection } from '../helpers/raw-connection.js';
 import {
   emptyTally, incrementWithRetries, markersOf, memcachedSettings, newSessionId, startGateways, TcpBalancer,
   type GatewayPair, type IncrementTally,
@@ -32,23 +32,23 @@ interface ClientErrors {
 
 /** A client that sends through the balancer and reconnects when its connection goes away. */
 class Client {
-  private conn: TextConnection | null = null;
+  private conn: RawConnection | null = null;
   constructor(private readonly port: number) {}
 
   /** The reply, or null when the connection closed or timed out before it came. */
   async request(text: string): Promise<string | null> {
     try {
-      this.conn ??= await TextConnection.open(this.port);
+      this.conn ??= await RawConnection.open(this.port);
       return await this.conn.request(text, 15_000);
     } catch {
-      this.conn?.close();
+      await this.conn?.close();
       this.conn = null;
       return null;
     }
   }
 
-  close(): void {
-    this.conn?.close();
+  async close(): Promise<void> {
+    await this.conn?.close();
   }
 }
 
@@ -93,7 +93,7 @@ class Load {
   async stop(): Promise<void> {
     this.running = false;
     await this.done;
-    for (const c of this.clients) c.close();
+    await Promise.all(this.clients.map((c) => c.close()));
   }
 
   private client(): Client {

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import { freshTableName, getTestDatabaseUrl } from '../helpers/database.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { TextConnection as Conn } from '../helpers/text-connection.js';
+import { RawConnection as Conn } from '../helpers/raw-connection.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -30,7 +30,7 @@ describe('e2e: meta protocol, clocks and upgrades', function () {
     });
 
     after(async () => {
-      conn?.close();
+      await conn?.close();
       await gateway?.stop();
     });
 
@@ -84,7 +84,7 @@ describe('e2e: meta protocol, clocks and upgrades', function () {
             expect(await conn.request('md kept I\r\n')).to.equal('HD\r\n');
             expect(await conn.request('mg kept v\r\n')).to.equal('VA 3 X W\r\nold\r\n');
           } finally {
-            conn.close();
+            await conn.close();
           }
         } finally {
           await Promise.all(gateways.map((g) => g.stop()));

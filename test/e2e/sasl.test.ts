@@ -1,64 +1,44 @@
 import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { Opcode, Status } from '../../src/protocol/binary/opcodes.js';
+import { binaryRequest, splitPackets, storeExtras, type Packet } from '../helpers/binary-packets.js';
 import { captureLog, freshTableName, getTestDatabaseUrl } from '../helpers/database.js';
+import { RawConnection } from '../helpers/raw-connection.js';
 
 const PASSWORD = 'correct horse battery staple';
 
-function packet(opcode: number, key = '', value = '', extras = Buffer.alloc(0)): Buffer {
-  const k = Buffer.from(key);
-  const v = Buffer.from(value, 'latin1');
-  const header = Buffer.alloc(24);
-  header[0] = 0x80;
-  header[1] = opcode;
-  header.writeUInt16BE(k.length, 2);
-  header[4] = extras.length;
-  header.writeUInt32BE(extras.length + k.length + v.length, 8);
-  return Buffer.concat([header, extras, k, v]);
-}
+const plainAuth = (data: string): Buffer => binaryRequest({ opcode: Opcode.SASL_AUTH, key: 'PLAIN', value: data });
+const get = (key: string): Buffer => binaryRequest({ opcode: Opcode.GET, key });
 
-/** Sends bytes and collects replies until `packets` responses arrived or the server closed. */
 interface Reply { opcode: number; status: number; key: string; body: string }
 
-function exchange(port: number, data: Buffer, done: number | ((replies: Reply[]) => boolean)): Promise<{ replies: Reply[]; closed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let received = Buffer.alloc(0);
-    let closed = false;
-    const replies: Reply[] = [];
-    const complete = typeof done === 'number' ? () => replies.length >= done : () => done(replies);
-    const finish = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ replies, closed });
-    };
-    const timer = setTimeout(finish, 3000);
-    socket.on('error', reject);
-    socket.on('data', (chunk) => {
-      received = Buffer.concat([received, chunk]);
-      while (received.length >= 24 && received.length >= 24 + received.readUInt32BE(8)) {
-        const length = 24 + received.readUInt32BE(8);
-        const keyEnd = 24 + received[4]! + received.readUInt16BE(2);
-        replies.push({
-          opcode: received[1]!,
-          status: received.readUInt16BE(6),
-          key: received.subarray(24 + received[4]!, keyEnd).toString('latin1'),
-          body: received.subarray(keyEnd, length).toString('latin1'),
-        });
-        received = received.subarray(length);
-      }
-      if (complete()) finish();
-    });
-    socket.on('close', () => {
-      closed = true;
-      finish();
-    });
-    socket.write(data);
-  });
+/**
+ * Sends bytes and collects replies until `done` holds (a count of replies or a predicate), the
+ * server closes, or 3 s pass.
+ */
+async function exchange(port: number, data: Buffer, done: number | ((replies: Reply[]) => boolean)): Promise<{ replies: Reply[]; closed: boolean }> {
+  const complete = typeof done === 'number' ? (replies: Reply[]) => replies.length >= done : done;
+  const replies = (packets: Packet[]): Reply[] => packets.map((p) => ({
+    opcode: p.opcode, status: p.status, key: p.key.toString('latin1'), body: p.value.toString('latin1'),
+  }));
+  const conn = await RawConnection.open(port);
+  try {
+    await conn.send(data);
+    const res = await conn.readUntil((buf) => {
+      const { packets, rest } = splitPackets(buf);
+      return complete(replies(packets)) ? buf.length - rest.length : -1;
+    }, 3000);
+    if (conn.error) throw conn.error;
+    const { packets, rest } = splitPackets(res.data);
+    if (rest.length > 0) throw new Error(`bytes that are no whole response: ${rest.toString('hex')}`);
+    return { replies: replies(packets), closed: res.closed };
+  } finally {
+    await conn.close();
+  }
 }
 
 describe('e2e: SASL authentication (sasl.passwordFile)', function () {
@@ -90,17 +70,17 @@ describe('e2e: SASL authentication (sasl.passwordFile)', function () {
   });
 
   it('serves a client after a PLAIN auth and refuses one that did not authenticate', async () => {
-    const set = packet(0x01, 'k', 'v', Buffer.alloc(8));
+    const set = binaryRequest({ opcode: Opcode.SET, key: 'k', value: 'v', extras: storeExtras(0, 0) });
     const good = await exchange(port, Buffer.concat([
-      packet(0x20), packet(0x21, 'PLAIN', `\0php\0${PASSWORD}`), set, packet(0x00, 'k'),
+      binaryRequest({ opcode: Opcode.SASL_LIST_MECHS }), plainAuth(`\0php\0${PASSWORD}`), set, get('k'),
     ]), 4);
     expect(good.replies.map((r) => [r.status, r.body])).to.deep.equal([
       [0, 'PLAIN'], [0, 'Authenticated'], [0, ''], [0, 'v'],
     ]);
 
-    const bad = await exchange(port, Buffer.concat([packet(0x21, 'PLAIN', '\0php\0guess'), packet(0x00, 'k'), packet(0x0a)]), 3);
+    const bad = await exchange(port, Buffer.concat([plainAuth('\0php\0guess'), get('k'), binaryRequest({ opcode: Opcode.NOOP })]), 3);
     expect(bad.replies.map((r) => [r.opcode, r.status, r.body])).to.deep.equal([
-      [0x21, 0x20, 'Auth failure.'], [0x00, 0x20, 'Auth failure.'],
+      [Opcode.SASL_AUTH, Status.AUTH_ERROR, 'Auth failure.'], [Opcode.GET, Status.AUTH_ERROR, 'Auth failure.'],
     ]);
     expect(bad.closed, 'closed after a command without auth').to.equal(true);
   });
@@ -112,7 +92,7 @@ describe('e2e: SASL authentication (sasl.passwordFile)', function () {
   });
 
   it('counts auth attempts in stats and never logs the password', async () => {
-    const stats = await exchange(port, Buffer.concat([packet(0x21, 'PLAIN', `\0php\0${PASSWORD}`), packet(0x10)]),
+    const stats = await exchange(port, Buffer.concat([plainAuth(`\0php\0${PASSWORD}`), binaryRequest({ opcode: Opcode.STAT })]),
       (replies) => replies.length > 1 && replies.at(-1)!.key === '');
     const entries = new Map(stats.replies.slice(1).map((r) => [r.key, r.body]));
     // this test's auth and the two before it: one failed

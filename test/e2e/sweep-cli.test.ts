@@ -12,7 +12,7 @@ import { startCli, type Exited } from '../helpers/cli.js';
 import { findFreePort, freshTableName, getTestDatabaseUrl } from '../helpers/database.js';
 import { startGateway } from '../helpers/gateway.js';
 import { seedRows } from '../../bench/seed.js';
-import { TextConnection } from '../helpers/text-connection.js';
+import { RawConnection } from '../helpers/raw-connection.js';
 
 const EXPIRED = 'UNIX_TIMESTAMP() - 1 - n MOD 3600';
 const SUMMARY = /^deleted (\d+) rows in (\d+) batches in \d+\.\d s \((\d+) rows\/s\)\n$/;
@@ -141,7 +141,7 @@ describe('e2e: memgate sweep', function () {
     // 100,000 expired rows; clients keep setting a twentieth of them again while the sweep runs.
     await seedRows(sql, table, { prefix: 'k:', count: 100_000, expirySql: EXPIRED });
     const gateway = await startGateway({ config: { db: { table } } });
-    const clients = await Promise.all(Array.from({ length: 8 }, () => TextConnection.open(gateway.port)));
+    const clients = await Promise.all(Array.from({ length: 8 }, () => RawConnection.open(gateway.port)));
     const last = new Map<string, string>();
     try {
       const running = sweep(['--sweep-batch-size', '500', '--sweep-pause-ms', '0']);
@@ -174,7 +174,7 @@ describe('e2e: memgate sweep', function () {
       }
       expect(await count(), 'only the rows written again are left').to.equal(5_000);
     } finally {
-      for (const client of clients) client.close();
+      await Promise.all(clients.map((client) => client.close()));
       await gateway.stop();
     }
   });

@@ -6,13 +6,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import Memcached from 'memcached';
 import { ITEM_HEADER_BYTES } from '../../src/model/item-rules.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { RawConnection, textReplyEnd } from '../helpers/raw-connection.js';
 
 type Callback = (err: unknown, result?: unknown) => void;
 
@@ -49,45 +49,20 @@ function tool(name: string, args: string[], timeoutMs = 10_000): Promise<Run> {
   });
 }
 
-/** One text-protocol request over a fresh socket; returns the whole reply (up to END or one line). */
-function rawRequest(port: number, payload: Buffer, timeoutMs = 5000): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let data = Buffer.alloc(0);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no complete reply within ${timeoutMs} ms; got ${JSON.stringify(data.toString('latin1').slice(0, 200))}`));
-    }, timeoutMs);
-    const finish = (): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(data);
-    };
-    socket.on('connect', () => socket.write(payload));
-    socket.on('data', (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
-      if (replyComplete(data)) finish();
-    });
-    socket.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-/** Whether `data` holds one whole reply: a single line, or VALUE blocks up to END. */
-function replyComplete(data: Buffer): boolean {
-  let at = 0;
-  for (let blocks = 0; blocks <= data.length; blocks++) {
-    const eol = data.indexOf('\r\n', at);
-    if (eol < 0) return false;
-    const line = data.toString('latin1', at, eol);
-    const value = /^VALUE \S+ \d+ (\d+)/.exec(line);
-    if (!value) return eol + 2 === data.length;
-    at = eol + 2 + Number(value[1]) + 2;
-    if (at > data.length) return false;
+/**
+ * One text-protocol request over a fresh socket; returns the whole reply, which must be all that
+ * arrived (a single line, or VALUE blocks up to END).
+ */
+async function rawRequest(port: number, payload: Buffer, timeoutMs = 5000): Promise<Buffer> {
+  const conn = await RawConnection.open(port);
+  try {
+    await conn.send(payload);
+    const res = await conn.readUntil((buf) => (textReplyEnd(buf) === buf.length ? buf.length : -1), timeoutMs);
+    if (res.closed || res.timedOut) throw new Error(`no complete reply within ${timeoutMs} ms; got ${JSON.stringify(res.data.toString('latin1').slice(0, 200))}`);
+    return res.data;
+  } finally {
+    await conn.close();
   }
-  return false;
 }
 
 describe('e2e: real text-protocol clients', function () {

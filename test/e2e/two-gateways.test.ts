@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { TextConnection as Conn } from '../helpers/text-connection.js';
+import { RawConnection as Conn } from '../helpers/raw-connection.js';
 
 
 interface Value {
@@ -77,7 +77,7 @@ describe('e2e: two gateways sharing one table', function () {
   });
 
   after(async () => {
-    for (const conn of opened) conn.close();
+    await Promise.all(opened.map((conn) => conn.close()));
     await Promise.all([a?.stop(), b?.stop()]);
   });
 
@@ -107,8 +107,10 @@ describe('e2e: two gateways sharing one table', function () {
     for (let round = 1; round <= 20; round++) {
       const [casA, casB] = await Promise.all([casOf(ca, key), casOf(cb, key)]);
       expect(casB, `round ${round}: both gateways see the same cas`).to.equal(casA);
-      ca.send(setCommand('cas', key, `A-${round}`, 0, 0, casA));
-      cb.send(setCommand('cas', key, `B-${round}`, 0, 0, casB));
+      await Promise.all([
+        ca.send(setCommand('cas', key, `A-${round}`, 0, 0, casA)),
+        cb.send(setCommand('cas', key, `B-${round}`, 0, 0, casB)),
+      ]);
       const [replyA, replyB] = await Promise.all([ca.reply(), cb.reply()]);
       expect([replyA, replyB].sort(), `round ${round}`).to.deep.equal(['EXISTS\r\n', 'STORED\r\n']);
       const winner = replyA === 'STORED\r\n' ? `A-${round}` : `B-${round}`;
@@ -131,7 +133,7 @@ describe('e2e: two gateways sharing one table', function () {
     const seen = await Promise.all(conns.map(async (conn, i) => {
       const replies: string[] = [];
       for (let sent = 0; sent < perClient; sent += window) {
-        conn.send('incr hits 1\r\n'.repeat(Math.min(window, perClient - sent)));
+        await conn.send('incr hits 1\r\n'.repeat(Math.min(window, perClient - sent)));
         for (let j = 0; j < window && sent + j < perClient; j++) replies.push(await conn.reply(15_000));
       }
       return { i, replies };
@@ -164,7 +166,7 @@ describe('e2e: two gateways sharing one table', function () {
       const key = `add-race-${round}`;
       // rounds 5..9 race over a row that is still in the table but expired
       if (round >= 5) expect(await ca.request(setCommand('set', key, 'expired', -1))).to.equal('STORED\r\n');
-      conns.forEach((conn, i) => conn.send(setCommand('add', key, `client-${i}`)));
+      await Promise.all(conns.map((conn, i) => conn.send(setCommand('add', key, `client-${i}`))));
       const replies = await Promise.all(conns.map((conn) => conn.reply()));
       const stored = replies.flatMap((reply, i) => (reply === 'STORED\r\n' ? [i] : []));
       expect(stored, `round ${round}: ${JSON.stringify(replies)}`).to.have.length(1);
@@ -262,7 +264,7 @@ describe('e2e: two gateways sharing one table', function () {
       expect(await ca.request(ms(key, 'round-0'))).to.equal('HD\r\n');
       for (let round = 1; round <= 20; round++) {
         const cas = flagsOf(await cb.request(`mg ${key} c\r\n`)).get('c')!;
-        racers.forEach((conn, i) => conn.send(ms(key, `r${round}-c${i}`, `C${cas} c`)));
+        await Promise.all(racers.map((conn, i) => conn.send(ms(key, `r${round}-c${i}`, `C${cas} c`))));
         const replies = await Promise.all(racers.map((conn) => conn.reply()));
         const winners = replies.flatMap((reply, i) => (reply.startsWith('HD ') ? [i] : []));
         expect(winners, `round ${round}: ${JSON.stringify(replies)}`).to.have.length(1);
@@ -282,7 +284,7 @@ describe('e2e: two gateways sharing one table', function () {
       const seen = await Promise.all(racers.map(async (conn) => {
         const values: number[] = [];
         for (let sent = 0; sent < perClient; sent += window) {
-          conn.send(`ma ${key} N0 v\r\n`.repeat(window));
+          await conn.send(`ma ${key} N0 v\r\n`.repeat(window));
           for (let j = 0; j < window; j++) {
             const reply = await conn.reply(15_000);
             const m = /^VA \d+\r\n(\d+)\r\n$/.exec(reply);
@@ -308,7 +310,7 @@ describe('e2e: two gateways sharing one table', function () {
         const key = `vivify-${round}`;
         // rounds 5..9 race over a row that is still in the table but expired
         if (round >= 5) expect(await ca.request(ms(key, 'expired', 'T-1'))).to.equal('HD\r\n');
-        racers.forEach((conn) => conn.send(`mg ${key} N30 s c v\r\n`));
+        await Promise.all(racers.map((conn) => conn.send(`mg ${key} N30 s c v\r\n`)));
         const replies = await Promise.all(racers.map((conn) => conn.reply()));
         const flags = replies.map(flagsOf);
         expect(flags.filter((f) => f.has('W')), `round ${round}: ${JSON.stringify(replies)}`).to.have.length(1);
@@ -321,14 +323,14 @@ describe('e2e: two gateways sharing one table', function () {
     it('mg R and a stale item: exactly one of 10 clients gets the recache token', async () => {
       const racers = await clients(10);
       expect(await ca.request(ms('recache', 'old', 'T10'))).to.equal('HD\r\n');
-      racers.forEach((conn) => conn.send(`mg recache R30 v\r\n`));
+      await Promise.all(racers.map((conn) => conn.send(`mg recache R30 v\r\n`)));
       let flags = (await Promise.all(racers.map((conn) => conn.reply()))).map(flagsOf);
       expect(flags.filter((f) => f.has('W'))).to.have.length(1);
       expect(flags.filter((f) => f.has('Z'))).to.have.length(9);
 
       expect(await ca.request(ms('stale', 'old'))).to.equal('HD\r\n');
       expect(await cb.request('md stale I\r\n')).to.equal('HD\r\n');
-      racers.forEach((conn) => conn.send(`mg stale v\r\n`));
+      await Promise.all(racers.map((conn) => conn.send(`mg stale v\r\n`)));
       flags = (await Promise.all(racers.map((conn) => conn.reply()))).map(flagsOf);
       expect(flags.every((f) => f.has('X')), 'every reader sees it stale').to.equal(true);
       expect(flags.filter((f) => f.has('W'))).to.have.length(1);

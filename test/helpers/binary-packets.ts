@@ -8,64 +8,9 @@
  *   bodylen(4) opaque(4) cas(8)
  * followed by extras, key and value (bodylen = extlen + keylen + value).
  */
-import { render, toBuffer, type ExchangeResult, type RawConnection, type SendOptions } from './socket-exchange.js';
-
-export const REQUEST_MAGIC = 0x80;
-export const RESPONSE_MAGIC = 0x81;
-export const HEADER_LENGTH = 24;
-
-export const Opcode = {
-  Get: 0x00,
-  Set: 0x01,
-  Add: 0x02,
-  Replace: 0x03,
-  Delete: 0x04,
-  Increment: 0x05,
-  Decrement: 0x06,
-  Quit: 0x07,
-  Flush: 0x08,
-  GetQ: 0x09,
-  Noop: 0x0a,
-  Version: 0x0b,
-  GetK: 0x0c,
-  GetKQ: 0x0d,
-  Append: 0x0e,
-  Prepend: 0x0f,
-  Stat: 0x10,
-  SetQ: 0x11,
-  AddQ: 0x12,
-  ReplaceQ: 0x13,
-  DeleteQ: 0x14,
-  IncrementQ: 0x15,
-  DecrementQ: 0x16,
-  QuitQ: 0x17,
-  FlushQ: 0x18,
-  AppendQ: 0x19,
-  PrependQ: 0x1a,
-  Verbosity: 0x1b,
-  Touch: 0x1c,
-  Gat: 0x1d,
-  GatQ: 0x1e,
-  SaslListMechs: 0x20,
-  SaslAuth: 0x21,
-  SaslStep: 0x22,
-  GatK: 0x23,
-  GatKQ: 0x24,
-} as const;
-
-export const Status = {
-  Success: 0x00,
-  KeyNotFound: 0x01,
-  KeyExists: 0x02,
-  TooLarge: 0x03,
-  InvalidArguments: 0x04,
-  NotStored: 0x05,
-  NonNumeric: 0x06,
-  AuthError: 0x20,
-  AuthContinue: 0x21,
-  UnknownCommand: 0x81,
-  OutOfMemory: 0x82,
-} as const;
+import { HEADER_LENGTH, Opcode, REQUEST_MAGIC, RESPONSE_MAGIC, Status } from '../../src/protocol/binary/opcodes.js';
+import { toBuffer, type ExchangeResult, type RawConnection, type SendOptions } from './raw-connection.js';
+import { render } from './reply-masking.js';
 
 const OPCODE_NAMES = new Map<number, string>(Object.entries(Opcode).map(([name, code]) => [code, name]));
 const STATUS_NAMES = new Map<number, string>(Object.entries(Status).map(([name, code]) => [code, name]));
@@ -247,7 +192,7 @@ export interface RenderOptions {
 /** One response packet as text; cas masked, version body masked if asked. */
 export function renderPacket(p: Packet, opts: RenderOptions = {}): string {
   const maskVersion = opts.maskVersion ?? true;
-  const isVersion = maskVersion && p.opcode === Opcode.Version && p.status === Status.Success && p.keylen === 0 && p.extlen === 0;
+  const isVersion = maskVersion && p.opcode === Opcode.VERSION && p.status === Status.SUCCESS && p.keylen === 0 && p.extlen === 0;
   const parts = [
     ...(p.magic !== RESPONSE_MAGIC ? [`magic=${hex(p.magic, 2)}`] : []),
     opcodeName(p.opcode),
@@ -267,11 +212,11 @@ export function renderPacket(p: Packet, opts: RenderOptions = {}): string {
 }
 
 function isStatEntry(p: Packet): boolean {
-  return p.opcode === Opcode.Stat && p.status === Status.Success && p.extlen === 0 && p.datatype === 0 && p.cas === 0n && p.keylen > 0;
+  return p.opcode === Opcode.STAT && p.status === Status.SUCCESS && p.extlen === 0 && p.datatype === 0 && p.cas === 0n && p.keylen > 0;
 }
 
 function isStatTerminator(p: Packet): boolean {
-  return p.opcode === Opcode.Stat && p.status === Status.Success && p.extlen === 0 && p.datatype === 0 && p.cas === 0n && p.bodylen === 0;
+  return p.opcode === Opcode.STAT && p.status === Status.SUCCESS && p.extlen === 0 && p.datatype === 0 && p.cas === 0n && p.bodylen === 0;
 }
 
 /** Rendered leftover bytes that do not form a complete response packet. */
@@ -352,7 +297,7 @@ export async function binaryExchange(conn: RawConnection, payload: Buffer | stri
   const mode = opts.mode ?? 'sentinel';
   const timeoutMs = opts.timeoutMs ?? 5000;
   if (mode === 'sentinel') {
-    const opcode = opts.sentinel === 'version' ? Opcode.Version : Opcode.Noop;
+    const opcode = opts.sentinel === 'version' ? Opcode.VERSION : Opcode.NOOP;
     await conn.send(Buffer.concat([toBuffer(payload), binaryRequest({ opcode, opaque: SENTINEL_OPAQUE })]), opts);
     const isSentinel = (p: Packet): boolean => p.opcode === opcode && p.opaque === SENTINEL_OPAQUE;
     const res = await conn.readUntil((buf) => findResponse(buf, isSentinel)?.end ?? -1, timeoutMs);
@@ -360,7 +305,7 @@ export async function binaryExchange(conn: RawConnection, payload: Buffer | stri
     // Drop the sentinel's reply when it is an ordinary success (no key/extras; Noop: no body).
     const found = findResponse(res.data, isSentinel)!;
     const p = found.packet;
-    const plain = p.status === Status.Success && p.keylen === 0 && p.extlen === 0 && (opcode === Opcode.Version || p.bodylen === 0);
+    const plain = p.status === Status.SUCCESS && p.keylen === 0 && p.extlen === 0 && (opcode === Opcode.VERSION || p.bodylen === 0);
     return plain ? { ...res, data: res.data.subarray(0, found.start) } : res;
   }
   await conn.send(payload, opts);

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import process from 'node:process';
+import { RawConnection } from './raw-connection.js';
 
 export interface MemcachedServer {
   host: string;
@@ -47,25 +48,14 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function tryConnect(port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: HOST, port });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      resolve(false);
-    }, timeoutMs);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      sock.end();
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(false);
-    });
-  });
+async function tryConnect(port: number, timeoutMs: number): Promise<boolean> {
+  try {
+    const conn = await RawConnection.open(port, { host: HOST, connectTimeoutMs: timeoutMs });
+    await conn.close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function hasUserFlag(args: readonly string[]): boolean {

@@ -27,7 +27,8 @@ import { expect } from 'chai';
 import { binaryExchange, describeRequests, renderResponses, splitPackets } from '../../helpers/binary-packets.js';
 import { startGateway } from '../../helpers/gateway.js';
 import { startMemcached } from '../../helpers/memcached-server.js';
-import { RawConnection, render } from '../../helpers/socket-exchange.js';
+import { RawConnection } from '../../helpers/raw-connection.js';
+import { render } from '../../helpers/reply-masking.js';
 import { BINARY_CASES, SASL_USERS, type BinaryCase, type BinaryStep, type BinaryStepContext, type CaseGroup } from './binary-cases.js';
 
 interface Target {
@@ -72,12 +73,12 @@ async function runCase(target: Target, tc: BinaryCase): Promise<CaseRun> {
   };
   const outcomes: StepOutcome[] = [];
   const sent: string[] = [];
-  let conn: RawConnection | undefined = await RawConnection.open(target.host, target.port);
+  let conn: RawConnection | undefined = await RawConnection.open(target.port, { host: target.host });
   try {
     for (const step of tc.steps) {
       if (step.newConnection) {
         await conn?.close();
-        conn = await RawConnection.open(target.host, target.port);
+        conn = await RawConnection.open(target.port, { host: target.host });
       }
       const payload = payloadOf(step, ctx);
       sent.push(describeRequests(payload));

@@ -8,7 +8,7 @@
  *   cases cannot see each other's items. Both servers start empty.
  * - A step is the bytes to send plus optional timing/reading options. By
  *   default the harness appends `version\r\n` and reads up to the VERSION line
- *   (see test/helpers/socket-exchange.ts); a step must therefore leave the
+ *   (see test/helpers/raw-connection.ts); a step must therefore leave the
  *   connection in command state (no half-sent data block) unless it uses
  *   mode 'quiet' (collect for a while, no sentinel) or 'close'.
  * - Strings are sent as latin1, so '\xff' is the single byte 0xff.
@@ -17,7 +17,7 @@
  * - Cases that depend on the clock are marked `timing` and kept at the end.
  */
 
-import { LAST_META_CAS } from '../../helpers/socket-exchange.js';
+import { LAST_META_CAS } from '../../helpers/reply-masking.js';
 
 export type Payload = string | Buffer;
 

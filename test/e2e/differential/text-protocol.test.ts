@@ -13,7 +13,8 @@
 import { expect } from 'chai';
 import { startGateway } from '../../helpers/gateway.js';
 import { startMemcached } from '../../helpers/memcached-server.js';
-import { maskTextReply, RawConnection, render, type ExchangeResult } from '../../helpers/socket-exchange.js';
+import { RawConnection, type ExchangeResult } from '../../helpers/raw-connection.js';
+import { maskTextReply, render } from '../../helpers/reply-masking.js';
 import { TEXT_CASES, type Payload, type Step, type StepContext, type TextCase } from './text-cases.js';
 
 interface Target {
@@ -64,12 +65,12 @@ async function runCase(target: Target, tc: TextCase): Promise<CaseRun> {
   };
   const outcomes: StepOutcome[] = [];
   const sent: string[] = [];
-  let conn: RawConnection | undefined = await RawConnection.open(target.host, target.port);
+  let conn: RawConnection | undefined = await RawConnection.open(target.port, { host: target.host });
   try {
     for (const step of tc.steps) {
       if (step.newConnection) {
         await conn?.close();
-        conn = await RawConnection.open(target.host, target.port);
+        conn = await RawConnection.open(target.port, { host: target.host });
       }
       const payload = resolvePayload(step, ctx);
       sent.push(renderPayload(payload));

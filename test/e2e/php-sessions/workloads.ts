@@ -3,7 +3,7 @@
  * processes on one session id, many sessions at once, and the session life-cycle calls.
  */
 import { expect } from 'chai';
-import { TextConnection } from '../../helpers/text-connection.js';
+import { RawConnection } from '../../helpers/raw-connection.js';
 import {
   emptyTally,
   incrementWithRetries,
@@ -176,11 +176,11 @@ export async function killedHoldersLockExpires(settings: PhpSettings, gatewayPor
   }
   if (gatewayPort !== null) {
     // The killed process left its lock behind (it is the same row through either gateway).
-    const conn = await TextConnection.open(gatewayPort);
+    const conn = await RawConnection.open(gatewayPort);
     try {
       expect(await conn.request(`get memc.sess.key.lock.${sid}\r\n`)).to.equal(`VALUE memc.sess.key.lock.${sid} 0 1\r\n1\r\nEND\r\n`);
     } finally {
-      conn.close();
+      await conn.close();
     }
   }
   // Waits up to 40 x 150 ms, far longer than the 2 s the lock lives.

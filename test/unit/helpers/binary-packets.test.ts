@@ -1,19 +1,18 @@
 import { expect } from 'chai';
 import net from 'node:net';
+import { Opcode, Status } from '../../../src/protocol/binary/opcodes.js';
 import {
   arithmeticExtras,
   binaryExchange,
   binaryRequest,
   describeRequests,
-  Opcode,
   renderResponses,
   SENTINEL_OPAQUE,
   splitPackets,
-  Status,
   storeExtras,
   type RequestSpec,
 } from '../../helpers/binary-packets.js';
-import { RawConnection } from '../../helpers/socket-exchange.js';
+import { RawConnection } from '../../helpers/raw-connection.js';
 
 /** A response packet built with the request builder (magic 0x81, status in the vbucket field). */
 function response(spec: RequestSpec & { status?: number }): Buffer {
@@ -23,7 +22,7 @@ function response(spec: RequestSpec & { status?: number }): Buffer {
 describe('test helper binary-packets', function () {
   describe('binaryRequest', function () {
     it('lays out header, extras, key and value in network byte order', function () {
-      const b = binaryRequest({ opcode: Opcode.Set, key: 'k', extras: storeExtras(0x01020304, 10), value: 'vv', opaque: 0xa1b2c3d4, cas: 0x0102030405060708n });
+      const b = binaryRequest({ opcode: Opcode.SET, key: 'k', extras: storeExtras(0x01020304, 10), value: 'vv', opaque: 0xa1b2c3d4, cas: 0x0102030405060708n });
       expect(b.toString('hex')).to.equal(
         '80' + '01' + '0001' + '08' + '00' + '0000' + '0000000b' + 'a1b2c3d4' + '0102030405060708' + '010203040000000a' + '6b' + '7676',
       );
@@ -31,7 +30,7 @@ describe('test helper binary-packets', function () {
     });
 
     it('lets malformed packets override magic and lengths without changing the body', function () {
-      const b = binaryRequest({ opcode: Opcode.Get, key: 'abcde', bodylen: 3, keylen: 9, extlen: 2, magic: 0x81 });
+      const b = binaryRequest({ opcode: Opcode.GET, key: 'abcde', bodylen: 3, keylen: 9, extlen: 2, magic: 0x81 });
       expect(b.length).to.equal(24 + 5);
       expect(b.readUInt8(0)).to.equal(0x81);
       expect(b.readUInt16BE(2)).to.equal(9);
@@ -42,9 +41,9 @@ describe('test helper binary-packets', function () {
 
   describe('renderResponses', function () {
     it('masks cas values but keeps zero and non-zero apart', function () {
-      const [withCas] = renderResponses(response({ opcode: Opcode.Set, cas: 1234n }));
-      const [otherCas] = renderResponses(response({ opcode: Opcode.Set, cas: 99n }));
-      const [zero] = renderResponses(response({ opcode: Opcode.Set }));
+      const [withCas] = renderResponses(response({ opcode: Opcode.SET, cas: 1234n }));
+      const [otherCas] = renderResponses(response({ opcode: Opcode.SET, cas: 99n }));
+      const [zero] = renderResponses(response({ opcode: Opcode.SET }));
       expect(withCas).to.equal(otherCas);
       expect(withCas).to.contain('cas=<nonzero>');
       expect(zero).to.contain('cas=0');
@@ -54,21 +53,21 @@ describe('test helper binary-packets', function () {
     it('renders status, key, extras and value, and masks only successful Version bodies', function () {
       const lines = renderResponses(
         Buffer.concat([
-          response({ opcode: Opcode.GetK, key: 'k\r\n', extras: '\x00\x00\x00\x05', value: 'v\x00', opaque: 7, cas: 1n }),
-          response({ opcode: Opcode.Version, value: '1.6.18' }),
-          response({ opcode: Opcode.Version, value: 'Invalid arguments', status: Status.InvalidArguments }),
+          response({ opcode: Opcode.GETK, key: 'k\r\n', extras: '\x00\x00\x00\x05', value: 'v\x00', opaque: 7, cas: 1n }),
+          response({ opcode: Opcode.VERSION, value: '1.6.18' }),
+          response({ opcode: Opcode.VERSION, value: 'Invalid arguments', status: Status.EINVAL }),
         ]),
       );
       expect(lines).to.deep.equal([
-        'GetK(0x0c) status=0x0000 Success keylen=3 extlen=4 bodylen=9 opaque=0x00000007 cas=<nonzero> key="k\\r\\n" extras=00000005 value="v\\x00"',
-        'Version(0x0b) status=0x0000 Success keylen=0 extlen=0 bodylen=<n> opaque=0x00000000 cas=0 value=<version>',
-        'Version(0x0b) status=0x0004 InvalidArguments keylen=0 extlen=0 bodylen=17 opaque=0x00000000 cas=0 value="Invalid arguments"',
+        'GETK(0x0c) status=0x0000 SUCCESS keylen=3 extlen=4 bodylen=9 opaque=0x00000007 cas=<nonzero> key="k\\r\\n" extras=00000005 value="v\\x00"',
+        'VERSION(0x0b) status=0x0000 SUCCESS keylen=0 extlen=0 bodylen=<n> opaque=0x00000000 cas=0 value=<version>',
+        'VERSION(0x0b) status=0x0004 EINVAL keylen=0 extlen=0 bodylen=17 opaque=0x00000000 cas=0 value="Invalid arguments"',
       ]);
     });
 
     it('collapses only well-formed stats runs', function () {
-      const entry = (opaque: number, key = 'pid', value = '1'): Buffer => response({ opcode: Opcode.Stat, key, value, opaque });
-      const end = (opaque: number): Buffer => response({ opcode: Opcode.Stat, opaque });
+      const entry = (opaque: number, key = 'pid', value = '1'): Buffer => response({ opcode: Opcode.STAT, key, value, opaque });
+      const end = (opaque: number): Buffer => response({ opcode: Opcode.STAT, opaque });
       const collapsed = renderResponses(Buffer.concat([entry(5), entry(5, 'uptime', '10'), end(5), end(6)]));
       expect(collapsed).to.deep.equal(['STATS opaque=0x00000005 (entries masked)', 'STATS opaque=0x00000006 (entries masked)']);
       // a different opaque inside the run, or no terminator: every packet is rendered
@@ -77,7 +76,7 @@ describe('test helper binary-packets', function () {
     });
 
     it('renders bytes that are not a complete response packet as hex', function () {
-      const full = response({ opcode: Opcode.Noop });
+      const full = response({ opcode: Opcode.NOOP });
       const lines = renderResponses(Buffer.concat([full, full.subarray(0, 10)]));
       expect(lines[1]).to.equal(`partial/unparsed 10 bytes: ${full.subarray(0, 10).toString('hex')} "\\x81\\n${'\\x00'.repeat(8)}"`);
       expect(renderResponses(Buffer.from('ERROR\r\n'))).to.deep.equal(['partial/unparsed 7 bytes: 4552524f520d0a "ERROR\\r\\n"']);
@@ -86,12 +85,12 @@ describe('test helper binary-packets', function () {
 
   describe('splitPackets / describeRequests', function () {
     it('splits requests and keeps a trailing partial packet apart', function () {
-      const a = binaryRequest({ opcode: Opcode.Get, key: 'a', opaque: 1 });
+      const a = binaryRequest({ opcode: Opcode.GET, key: 'a', opaque: 1 });
       const { packets, rest } = splitPackets(Buffer.concat([a, a.subarray(0, 5)]), 0x80);
       expect(packets).to.have.length(1);
       expect(packets[0]!.key.toString()).to.equal('a');
       expect(rest).to.have.length(5);
-      expect(describeRequests(Buffer.concat([a, Buffer.from('xy')]))).to.equal('Get(0x00) key="a" opaque=0x00000001 | raw(2)=7879');
+      expect(describeRequests(Buffer.concat([a, Buffer.from('xy')]))).to.equal('GET(0x00) key="a" opaque=0x00000001 | raw(2)=7879');
     });
   });
 
@@ -124,17 +123,17 @@ describe('test helper binary-packets', function () {
     }
 
     const echo = (status: (req: Buffer) => number) => (req: Buffer): Buffer =>
-      response({ opcode: req.readUInt8(1), opaque: req.readUInt32BE(12), status: status(req), value: req.readUInt8(1) === Opcode.Version ? '1.2.3' : undefined });
+      response({ opcode: req.readUInt8(1), opaque: req.readUInt32BE(12), status: status(req), value: req.readUInt8(1) === Opcode.VERSION ? '1.2.3' : undefined });
 
     it('reads up to the sentinel reply and drops it when it is a plain success', async function () {
       await withServer(
         echo(() => 0),
         async (port) => {
-          const conn = await RawConnection.open('127.0.0.1', port);
+          const conn = await RawConnection.open(port);
           try {
-            const res = await binaryExchange(conn, binaryRequest({ opcode: Opcode.Noop, opaque: 3 }), { timeoutMs: 2000 });
+            const res = await binaryExchange(conn, binaryRequest({ opcode: Opcode.NOOP, opaque: 3 }), { timeoutMs: 2000 });
             expect(res).to.include({ closed: false, timedOut: false });
-            expect(renderResponses(res.data)).to.deep.equal(['Noop(0x0a) status=0x0000 Success keylen=0 extlen=0 bodylen=0 opaque=0x00000003 cas=0']);
+            expect(renderResponses(res.data)).to.deep.equal(['NOOP(0x0a) status=0x0000 SUCCESS keylen=0 extlen=0 bodylen=0 opaque=0x00000003 cas=0']);
             const v = await binaryExchange(conn, Buffer.alloc(0), { sentinel: 'version', timeoutMs: 2000 });
             expect(v.data).to.have.length(0);
           } finally {
@@ -146,13 +145,13 @@ describe('test helper binary-packets', function () {
 
     it('keeps a sentinel reply that is an error', async function () {
       await withServer(
-        echo((req) => (req.readUInt32BE(12) === SENTINEL_OPAQUE ? Status.AuthError : 0)),
+        echo((req) => (req.readUInt32BE(12) === SENTINEL_OPAQUE ? Status.AUTH_ERROR : 0)),
         async (port) => {
-          const conn = await RawConnection.open('127.0.0.1', port);
+          const conn = await RawConnection.open(port);
           try {
             const res = await binaryExchange(conn, Buffer.alloc(0), { timeoutMs: 2000 });
             expect(renderResponses(res.data)).to.deep.equal([
-              `Noop(0x0a) status=0x0020 AuthError keylen=0 extlen=0 bodylen=0 opaque=0x${SENTINEL_OPAQUE.toString(16)} cas=0`,
+              `NOOP(0x0a) status=0x0020 AUTH_ERROR keylen=0 extlen=0 bodylen=0 opaque=0x${SENTINEL_OPAQUE.toString(16)} cas=0`,
             ]);
           } finally {
             await conn.close();
@@ -165,7 +164,7 @@ describe('test helper binary-packets', function () {
       await withServer(
         () => Buffer.alloc(0),
         async (port) => {
-          const conn = await RawConnection.open('127.0.0.1', port);
+          const conn = await RawConnection.open(port);
           try {
             const res = await binaryExchange(conn, Buffer.alloc(0), { timeoutMs: 200 });
             expect(res).to.include({ closed: false, timedOut: true });

@@ -1,15 +1,16 @@
 /**
- * Raw TCP helper for byte-exact protocol tests.
+ * The one raw TCP client of the tests: it writes bytes as given (optionally in chunks with
+ * delays) and reads reply bytes back, for byte-exact protocol tests of either protocol.
  *
- * An "exchange" sends some bytes (optionally in chunks with delays) and then
- * collects the reply bytes. By default the end of the reply is found with a
- * sentinel: after the payload `version\r\n` is sent and the reply is read
- * until a line starting with `VERSION ` completes; the bytes before that line
- * are returned. For payloads after which the server closes the connection
- * (quit, HTTP request lines, over-long lines) use `untilClose`, which reads
- * until the peer closes (bounded by a timeout) and reports `closed: true`.
- * Everything is bounded in time; nothing throws on timeouts, the result says
- * `timedOut: true` instead so differential tests can compare behaviour.
+ * Reads are bounded in time and never throw: a result says `timedOut` or `closed` instead, so
+ * that differential tests can compare what two servers did. An "exchange" sends bytes and reads
+ * the reply; by default its end is found with a sentinel: after the payload `version\r\n` is
+ * sent and the reply is read until a line starting with `VERSION ` completes, and the bytes
+ * before that line are returned. For payloads after which the server closes the connection
+ * (quit, HTTP request lines, over-long lines) mode 'close' reads until the peer closes.
+ *
+ * On top of that, for tests that talk the text protocol one request at a time, `reply` and
+ * `request` read one whole text reply and throw when it does not come.
  */
 import net from 'node:net';
 
@@ -47,8 +48,12 @@ export interface ExchangeResult {
 }
 
 export interface OpenOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
   /** Connect timeout in ms (default 5000). */
   connectTimeoutMs?: number;
+  /** Keep our side open after the peer's FIN, so that a half-closed exchange can be observed. */
+  allowHalfOpen?: boolean;
 }
 
 function delay(ms: number): Promise<void> {
@@ -77,6 +82,7 @@ export class RawConnection {
   private buf: Buffer = Buffer.alloc(0);
   private ended = false;
   private waiter: (() => void) | null = null;
+  private socketError: Error | undefined;
 
   private constructor(private readonly sock: net.Socket) {
     sock.on('data', (d: Buffer) => {
@@ -89,13 +95,17 @@ export class RawConnection {
     };
     sock.on('end', onEnd);
     sock.on('close', onEnd);
-    sock.on('error', onEnd);
+    sock.on('error', (err) => {
+      this.socketError ??= err;
+      onEnd();
+    });
   }
 
-  static open(host: string, port: number, opts: OpenOptions = {}): Promise<RawConnection> {
+  static open(port: number, opts: OpenOptions = {}): Promise<RawConnection> {
+    const host = opts.host ?? '127.0.0.1';
     const timeoutMs = opts.connectTimeoutMs ?? 5000;
     return new Promise((resolve, reject) => {
-      const sock = net.connect({ host, port });
+      const sock = net.connect({ host, port, allowHalfOpen: opts.allowHalfOpen ?? false });
       sock.setNoDelay(true);
       const timer = setTimeout(() => {
         sock.destroy();
@@ -117,6 +127,11 @@ export class RawConnection {
   /** True once the peer closed the connection (or it errored). */
   get isClosed(): boolean {
     return this.ended;
+  }
+
+  /** The socket error that ended the connection, if it was not an orderly close. */
+  get error(): Error | undefined {
+    return this.socketError;
   }
 
   private wake(): void {
@@ -237,6 +252,32 @@ export class RawConnection {
     return this.readFor(Math.min(opts.quietMs ?? 300, timeoutMs));
   }
 
+  /** Half-closes: sends our FIN and keeps reading (open with allowHalfOpen to see the rest). */
+  end(): void {
+    this.sock.end();
+  }
+
+  /**
+   * Reads one whole text reply (see textReplyEnd) as latin1, CRLFs included; throws when the
+   * connection closes or `timeoutMs` pass first.
+   */
+  async reply(timeoutMs = 5000): Promise<string> {
+    const res = await this.readUntil(textReplyEnd, timeoutMs);
+    const have = (): string => JSON.stringify(res.data.toString('latin1').slice(0, 200));
+    if (res.timedOut) throw new Error(`timed out waiting for a reply; have ${have()}`);
+    if (res.closed) throw new Error(`connection closed while waiting for a reply; have ${have()}`);
+    return res.data.toString('latin1');
+  }
+
+  /** Sends `data` and reads one whole text reply (see reply). */
+  async request(data: string | Buffer, timeoutMs = 5000): Promise<string> {
+    // The reply's deadline also bounds a write the server does not read.
+    const sent = this.send(data);
+    const reply = await this.reply(timeoutMs);
+    await sent;
+    return reply;
+  }
+
   /** Closes the connection (idempotent, bounded). */
   async close(): Promise<void> {
     if (this.sock.destroyed) return;
@@ -255,148 +296,34 @@ export class RawConnection {
   }
 }
 
-/** One-shot helper: open a connection, do one exchange, close. */
-export async function exchangeOnce(
-  host: string,
-  port: number,
-  payload: string | Buffer | Uint8Array,
-  opts: ExchangeOptions = {},
-): Promise<ExchangeResult> {
-  const conn = await RawConnection.open(host, port);
-  try {
-    return await conn.exchange(payload, opts);
-  } finally {
-    await conn.close();
-  }
-}
-
-const VALUE_LINE = /^VALUE ([^ ]+) (\d+) (\d+)(?: (\d+))?\r\n$/;
-/** A meta reply line: a two-letter code, then flags. */
-const META_LINE = /^(HD|VA|EN|NF|NS|EX|ME)( [^\r\n]*)?\r\n$/;
-
-/** Key under which MaskedReply.cas records the last non-zero CAS of a meta reply. */
-export const LAST_META_CAS = '@meta';
-
-export interface MaskedReply {
-  masked: Buffer;
-  /** cas uniques seen in VALUE lines, by key (latin1); the last meta one under LAST_META_CAS. */
-  cas: Map<string, string>;
-}
-
 /**
- * Seconds read off two clocks that tick at different moments may differ by one: a remaining
- * TTL is compared rounded up to tens, an idle time rounded down to tens.
+ * The offset just past the first whole text reply in `buf`, or -1 while it is incomplete:
+ * VALUE blocks (with their data) and STAT lines run up to the line that ends them, a meta VA
+ * line is followed by its data block, any other line is a reply of its own.
  */
-const roughTtl = (n: number): string => (n <= 1 ? String(n) : `~${Math.ceil(n / 10) * 10}`);
-const roughIdle = (n: number): string => `~${Math.floor(n / 10) * 10}`;
-
-/**
- * Masks a meta reply line: CAS values (c<n>, cas=<n>; zero stays), TTLs (t<n>, exp=<n>) and
- * idle times (l<n>, la=<n>). Returns the masked line and the CAS it carried, if any.
- */
-function maskMetaLine(line: string): { line: string; cas?: string } {
-  let cas: string | undefined;
-  const tokens = line.slice(0, -2).split(' ').map((token, i) => {
-    if (i === 0) return token;
-    let m = /^c([1-9]\d*)$/.exec(token) ?? /^cas=([1-9]\d*)$/.exec(token);
-    if (m) {
-      cas = m[1]!;
-      return token.startsWith('cas=') ? 'cas=<cas>' : 'c<cas>';
-    }
-    if ((m = /^t(\d+)$/.exec(token))) return `t${roughTtl(Number(m[1]))}`;
-    if ((m = /^exp=-(\d+)$/.exec(token))) return `exp=-${roughTtl(Number(m[1]))}`;
-    if ((m = /^l(\d+)$/.exec(token))) return `l${roughIdle(Number(m[1]))}`;
-    if ((m = /^la=(\d+)$/.exec(token))) return `la=${roughIdle(Number(m[1]))}`;
-    return token;
-  });
-  return { line: `${tokens.join(' ')}\r\n`, cas };
-}
-
-/**
- * Masks what legitimately differs between memcached and memgate in a text
- * protocol reply: the cas unique of `VALUE <key> <flags> <bytes> <cas>` lines
- * becomes `<cas>`, `VERSION <anything>` lines become `VERSION <version>`, and
- * meta replies get their CAS values and clock readings masked (maskMetaLine).
- * Walks the reply line by line; VALUE headers are followed by their data block,
- * which is copied verbatim (it may contain anything, including lines that
- * look like protocol lines).
- */
-export function maskTextReply(buf: Buffer): MaskedReply {
-  const parts: Buffer[] = [];
-  const cas = new Map<string, string>();
-  let i = 0;
-  while (i < buf.length) {
-    const nl = buf.indexOf(0x0a, i);
-    if (nl < 0) {
-      parts.push(buf.subarray(i));
-      break;
-    }
-    const line = buf.toString('latin1', i, nl + 1);
-    const m = VALUE_LINE.exec(line);
-    if (m) {
-      const [, key, flags, bytes, unique] = m;
-      if (unique !== undefined) {
-        cas.set(key!, unique);
-        parts.push(Buffer.from(`VALUE ${key} ${flags} ${bytes} <cas>\r\n`, 'latin1'));
-      } else {
-        parts.push(buf.subarray(i, nl + 1));
-      }
-      const end = Math.min(buf.length, nl + 1 + Number(bytes) + 2);
-      parts.push(buf.subarray(nl + 1, end));
-      i = end;
+export function textReplyEnd(buf: Buffer): number {
+  let at = 0;
+  for (;;) {
+    const eol = buf.indexOf('\r\n', at, 'latin1');
+    if (eol < 0) return -1;
+    const line = buf.toString('latin1', at, eol);
+    at = eol + 2;
+    const value = /^VALUE \S+ \d+ (\d+)/.exec(line);
+    if (value) {
+      at += Number(value[1]) + 2;
+      if (at > buf.length) return -1;
       continue;
     }
-    const meta = META_LINE.exec(line);
-    if (meta) {
-      const masked = maskMetaLine(line);
-      if (masked.cas) cas.set(LAST_META_CAS, masked.cas);
-      parts.push(Buffer.from(masked.line, 'latin1'));
-      i = nl + 1;
-      if (meta[1] === 'VA') {
-        // VA <bytes> <flags>*: the data block follows, copied verbatim.
-        const end = Math.min(buf.length, i + Number(line.split(' ')[1]) + 2);
-        parts.push(buf.subarray(i, end));
-        i = end;
-      }
-      continue;
-    }
-    if (line.startsWith('VERSION ')) {
-      parts.push(Buffer.from('VERSION <version>\r\n', 'latin1'));
-    } else {
-      parts.push(buf.subarray(i, nl + 1));
-    }
-    i = nl + 1;
+    if (line.startsWith('STAT ')) continue;
+    const meta = /^VA (\d+)/.exec(line);
+    if (meta) at += Number(meta[1]) + 2;
+    return at > buf.length ? -1 : at;
   }
-  return { masked: Buffer.concat(parts), cas };
 }
 
-/**
- * Lossless, readable rendering: printable ASCII as-is, everything else (and
- * `\`, `{`) escaped, runs of more than 16 equal bytes as `{<byte>*<count>}`.
- */
-export function render(buf: Buffer): string {
-  const esc = (b: number): string => {
-    if (b === 0x0d) return '\\r';
-    if (b === 0x0a) return '\\n';
-    if (b === 0x5c) return '\\\\';
-    if (b === 0x7b) return '\\x7b';
-    if (b >= 0x20 && b < 0x7f) return String.fromCharCode(b);
-    return `\\x${b.toString(16).padStart(2, '0')}`;
-  };
-  let out = '';
-  let i = 0;
-  while (i < buf.length) {
-    const b = buf[i]!;
-    let j = i + 1;
-    while (j < buf.length && buf[j] === b) j++;
-    const run = j - i;
-    if (run > 16) {
-      out += `{${esc(b)}*${run}}`;
-    } else {
-      for (let r = 0; r < run; r++) out += esc(b);
-    }
-    i = j;
-  }
-  return out;
+/** A `stats` reply as name → value (empty for no reply). */
+export function parseStats(reply: string | null): Map<string, string> {
+  const stats = new Map<string, string>();
+  for (const match of (reply ?? '').matchAll(/^STAT (\S+) (.*)\r$/gm)) stats.set(match[1]!, match[2]!);
+  return stats;
 }
-

@@ -9,94 +9,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import mysql from 'mysql2/promise';
-import { startCli, type Exited } from '../helpers/cli.js';
+import { startCli, type Exited, type Spawned } from '../helpers/cli.js';
 import { findFreePort, freshTableName, getTestDatabaseUrl } from '../helpers/database.js';
+import { RawConnection } from '../helpers/raw-connection.js';
 
 const QUICK_EXIT_MS = 5000;
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(false);
-    }, 1000);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
-}
-
-/** A client connection that collects what the server sends and notices when it closes. */
-class Client {
-  received = '';
-  closed = false;
-  private waiters: Array<() => void> = [];
-
-  private constructor(readonly socket: net.Socket) {
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      this.received += chunk;
-      this.notify();
-    });
-    const end = () => {
-      this.closed = true;
-      this.notify();
-    };
-    socket.on('close', end);
-    socket.on('error', end);
+/** A connection to `serve` on `port` once it listens, trying every 100 ms while it runs; undefined if it never does. */
+async function openWhenListening(server: Spawned, port: number, attempts: number): Promise<RawConnection | undefined> {
+  for (let i = 0; i < attempts && server.child.exitCode === null; i++) {
+    const client = await RawConnection.open(port).catch(() => undefined);
+    if (client) return client;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-
-  static open(port: number): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('error', reject);
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        resolve(new Client(socket));
-      });
-    });
-  }
-
-  private notify(): void {
-    for (const wake of this.waiters.splice(0)) wake();
-  }
-
-  /** Waits until `done(received)` holds or the connection closes; bounded. */
-  async waitFor(done: (received: string) => boolean, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done(this.received)) {
-      if (this.closed) return false;
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return true;
-  }
-
-  async request(line: string, timeoutMs = 5000): Promise<string> {
-    const before = this.received.length;
-    this.socket.write(line);
-    const ok = await this.waitFor((r) => r.length > before && r.endsWith('\r\n'), timeoutMs);
-    if (!ok) throw new Error(`no reply to ${JSON.stringify(line)}; got ${JSON.stringify(this.received.slice(before))}`);
-    return this.received.slice(before);
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
+  return undefined;
 }
 
 describe('e2e: memgate command line', function () {
@@ -244,14 +170,10 @@ describe('e2e: memgate command line', function () {
     const port = await findFreePort();
     const server = startCli(['serve', '--db-url', wrongPassword.toString(), '--port', String(port), '--db-wait-at-start'], cwd, {}, 30_000);
     try {
-      let client: Client | undefined;
-      for (let i = 0; i < 150 && !client && server.child.exitCode === null; i++) {
-        client = await Client.open(port).catch(() => undefined);
-        if (!client) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const client = await openWhenListening(server, port, 150);
       expect(client, `serve did not listen on ${port}: ${server.output().stderr}`).to.not.equal(undefined);
       expect(await client!.request('get k\r\n')).to.match(/^SERVER_ERROR /);
-      client!.close();
+      await client!.close();
       expect(server.output().stderr).to.match(/warn database unavailable; answering SERVER_ERROR and retrying .*ER_ACCESS_DENIED_ERROR/);
       server.child.kill('SIGTERM');
       const exited = await server.exited;
@@ -286,13 +208,9 @@ describe('e2e: memgate command line', function () {
     const args = ['--embedded-data-dir', dataDir, '--embedded-port', String(await findFreePort())];
     const server = startCli(['serve', '--port', String(port), ...args], cwd, {}, 110_000);
     try {
-      let client: Client | undefined;
-      for (let i = 0; i < 900 && !client && server.child.exitCode === null; i++) {
-        client = await Client.open(port).catch(() => undefined);
-        if (!client) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const client = await openWhenListening(server, port, 900);
       expect(client, `serve did not listen on ${port}: ${server.output().stderr}`).to.not.equal(undefined);
-      client!.close();
+      await client!.close();
       const cnf = path.join(dataDir, 'client.cnf');
       expect(server.output().stderr).to.include(`SQL on the embedded database: mariadb --defaults-file=${cnf} (memgate schema --sessions adds views of PHP sessions)`);
       expect((await stat(cnf)).mode & 0o777).to.equal(0o600);
@@ -341,16 +259,11 @@ describe('e2e: memgate command line', function () {
     const port = await findFreePort();
     const table = freshTableName('cli_serve');
     const server = startCli(['serve', '--db-url', dbUrl, '--port', String(port), '--table', table, '--log-level', 'debug'], cwd, {}, 45_000);
-    const clients: Client[] = [];
+    const clients: RawConnection[] = [];
     const lock = await mysql.createConnection(dbUrl);
     try {
       // Up: the port accepts, and the table (made in the background) is there.
-      let client: Client | undefined;
-      for (let i = 0; i < 150 && !client; i++) {
-        if (server.child.exitCode !== null) break;
-        client = await Client.open(port).catch(() => undefined);
-        if (!client) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const client = await openWhenListening(server, port, 150);
       expect(client, `serve did not listen on ${port}: ${server.output().stderr}`).to.not.equal(undefined);
       clients.push(client!);
       expect(await client!.request('version\r\n')).to.match(/^VERSION 1\.6\.18-memgate-\S+\r\n$/);
@@ -366,38 +279,35 @@ describe('e2e: memgate command line', function () {
       // Hold the counter's row lock from SQL, so the incr below stays in flight in the gateway.
       await lock.query('START TRANSACTION');
       await lock.query(`SELECT * FROM \`${table}\` WHERE mkey = ? FOR UPDATE`, [Buffer.from('counter')]);
-      const before = client!.received.length;
-      client!.socket.write('incr counter 5\r\n');
+      await client!.send('incr counter 5\r\n');
       // (The test database's user may not read information_schema.INNODB_TRX, so give the
       // gateway a moment to reach the database; the reply cannot come while the lock is held.)
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(client!.received.length, 'the incr is blocked on the row lock').to.equal(before);
+      expect((await client!.readFor(300)).data.toString('latin1'), 'the incr is blocked on the row lock').to.equal('');
 
       // another client connected but idle must not hold the shutdown up
-      const idle = await Client.open(port);
+      const idle = await RawConnection.open(port);
       clients.push(idle);
       expect(await idle.request('version\r\n')).to.match(/^VERSION /);
 
       server.child.kill('SIGTERM');
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      const meanwhile = await client!.readFor(500);
       expect(server.child.exitCode, 'still running while a request is in flight').to.equal(null);
-      expect(client!.received.length, 'no reply yet').to.equal(before);
-      expect(await canConnect(port), 'no new connections once stopping').to.equal(false);
+      expect(meanwhile.data.toString('latin1'), 'no reply yet').to.equal('');
+      expect(await RawConnection.canConnect(port, { connectTimeoutMs: 1000 }), 'no new connections once stopping').to.equal(false);
 
       await lock.query('ROLLBACK');
       const releasedAt = Date.now();
-      const answered = await client!.waitFor((r) => r.length > before && r.endsWith('\r\n'), 5000);
-      expect(answered, `in-flight reply; got ${JSON.stringify(client!.received.slice(before))}`).to.equal(true);
-      expect(client!.received.slice(before)).to.equal('6\r\n');
+      expect(await client!.reply(5000), 'in-flight reply').to.equal('6\r\n');
 
       const exited = await server.exited;
       expect(exited.signal, exited.stderr).to.equal(null);
       expect(exited.code, exited.stderr).to.equal(0);
       expect(Date.now() - releasedAt, 'exits promptly once the in-flight request is done').to.be.below(3000);
-      expect(idle.closed, 'the idle client was disconnected').to.equal(true);
-      await client!.waitFor(() => false, 2000);
-      expect(client!.closed, 'the server closed the client connection').to.equal(true);
-      expect(await canConnect(port), 'port closed after exit').to.equal(false);
+      expect(idle.isClosed, 'the idle client was disconnected').to.equal(true);
+      const rest = await client!.readUntilClose(2000);
+      expect(rest.closed, 'the server closed the client connection').to.equal(true);
+      expect(rest.data.toString('latin1'), 'nothing after the in-flight reply').to.equal('');
+      expect(await RawConnection.canConnect(port, { connectTimeoutMs: 1000 }), 'port closed after exit').to.equal(false);
       expect(exited.stderr).to.match(/listening/);
       if (dbPassword) expect(exited.stdout + exited.stderr, 'the password never appears in the output').to.not.include(dbPassword);
 
@@ -405,7 +315,7 @@ describe('e2e: memgate command line', function () {
       const [rows] = await lock.query(`SELECT string_value AS v FROM \`${table}\` WHERE mkey = ?`, [Buffer.from('counter')]);
       expect(String((rows as Array<{ v: Buffer }>)[0]!.v)).to.equal('6');
     } finally {
-      for (const c of clients) c.close();
+      await Promise.all(clients.map((c) => c.close()));
       await lock.end().catch(() => undefined);
       if (server.child.exitCode === null && server.child.signalCode === null) {
         server.child.kill('SIGKILL');

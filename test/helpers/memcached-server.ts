@@ -48,16 +48,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function tryConnect(port: number, timeoutMs: number): Promise<boolean> {
-  try {
-    const conn = await RawConnection.open(port, { host: HOST, connectTimeoutMs: timeoutMs });
-    await conn.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function hasUserFlag(args: readonly string[]): boolean {
   return args.some((a) => a === '-u' || a.startsWith('-u') || a === '--user' || a.startsWith('--user='));
 }
@@ -116,7 +106,7 @@ async function startOnce(args: readonly string[], opts: StartMemcachedOptions): 
     if (exited) {
       throw new Error(`memcached exited during startup (${exitInfo}): ${stderr.trim()}`);
     }
-    if (await tryConnect(port, 500)) {
+    if (await RawConnection.canConnect(port, { host: HOST, connectTimeoutMs: 500 })) {
       return { host: HOST, port, stop };
     }
     await sleep(25);

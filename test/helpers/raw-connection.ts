@@ -124,6 +124,17 @@ export class RawConnection {
     });
   }
 
+  /** Whether something accepts a connection on `port` now; the connection is closed again at once. */
+  static async canConnect(port: number, opts: OpenOptions = {}): Promise<boolean> {
+    try {
+      const conn = await RawConnection.open(port, opts);
+      await conn.close();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** True once the peer closed the connection (or it errored). */
   get isClosed(): boolean {
     return this.ended;

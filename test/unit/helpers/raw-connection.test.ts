@@ -111,6 +111,26 @@ describe('test helper raw-connection', function () {
       );
     });
 
+    it('canConnect says whether a port accepts connections, and closes what it opened', async function () {
+      let accepted = 0;
+      let closed = 0;
+      let port = 0;
+      await withServer(
+        () => undefined,
+        async (listening) => {
+          port = listening;
+          expect(await RawConnection.canConnect(port)).to.equal(true);
+          for (let i = 0; i < 100 && closed < 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+          expect([accepted, closed]).to.deep.equal([1, 1]);
+        },
+        (sock) => {
+          accepted++;
+          sock.on('close', () => closed++);
+        },
+      );
+      expect(await RawConnection.canConnect(port, { connectTimeoutMs: 1000 })).to.equal(false);
+    });
+
     it('records the socket error that ended the connection', async function () {
       await withServer(
         (_chunk, sock) => sock.resetAndDestroy(),

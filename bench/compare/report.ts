@@ -147,7 +147,7 @@ export function formatRows(rows: readonly CellRow[]): string {
 }
 
 export function formatTargets(checks: readonly TargetCheck[]): string {
-  const header = ['target (issue 6)', 'gateway', 'measured', 'required', 'met'];
+  const header = ['target', 'gateway', 'measured', 'required', 'met'];
   const lines = checks.map((c) => [
     c.description,
     c.target,

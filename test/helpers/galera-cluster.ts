@@ -1,6 +1,6 @@
 /**
  * A real MariaDB Galera cluster on 127.0.0.1 for tests that need replication,
- * certification conflicts and node failure (issue 5). Every node is a plain
+ * certification conflicts and node failure. Every node is a plain
  * mariadbd started with --no-defaults, its own directory under os.tmpdir(),
  * its own SQL, gcomm (group communication), IST and SST ports, so several
  * clusters (or test runs) can share a machine.

@@ -1,0 +1,57 @@
+// Design D's data writes: memgate's coalescing of plain sets (its Batcher, row padding and
+// statement sizes), so the page views of concurrent clients share one durable commit. What
+// arrives while a write runs joins the next one; at low load a write runs alone at once.
+import { MAX_ROWS_PER_MERGED_WRITE } from '../../src/store/batch-policy.js';
+import { setBatches } from '../../src/store/batch-padding.js';
+import { Batcher } from '../../src/store/batcher.js';
+import type { ItemValues } from '../../src/store/sql/insert-item.js';
+import type { SqlSession } from '../../src/store/sql-session.js';
+
+type SetMany = (session: SqlSession, rows: ItemValues[]) => Promise<unknown>;
+
+export class GroupWriter {
+  private readonly free: SqlSession[];
+  private readonly batcher: Batcher<ItemValues, void>;
+  /** merged writes run, and the rows they held */
+  readonly counts = { writes: 0, rows: 0 };
+
+  /** sessions: one per write in flight (memgate's coalesce.maxWritesInFlight) */
+  constructor(sessions: readonly SqlSession[], setMany: SetMany) {
+    this.free = [...sessions];
+    this.batcher = new Batcher((rows) => this.run(rows, setMany), {
+      maxInFlight: sessions.length,
+      maxWeight: MAX_ROWS_PER_MERGED_WRITE,
+    });
+  }
+
+  /** Resolves once the row is committed. */
+  write(row: ItemValues): Promise<void> {
+    return this.batcher.submit(row, 1);
+  }
+
+  private async run(rows: ItemValues[], setMany: SetMany): Promise<void[]> {
+    this.counts.writes++;
+    this.counts.rows += rows.length;
+    // Sorted by key as memgate sorts them, so concurrent writes lock rows in one order.
+    const order = rows.map((_, i) => i).sort((x, y) => Buffer.compare(rows[x]!.key, rows[y]!.key) || x - y);
+    const statements = setBatches(order, rows).map((indexes) => indexes.map((i) => rows[i]!));
+    const session = this.free.pop()!;
+    try {
+      if (statements.length === 1) {
+        await setMany(session, statements[0]!);
+      } else {
+        await session.query('BEGIN');
+        try {
+          for (const statement of statements) await setMany(session, statement);
+          await session.query('COMMIT');
+        } catch (error) {
+          await session.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }
+    } finally {
+      this.free.push(session);
+    }
+    return rows.map(() => undefined);
+  }
+}

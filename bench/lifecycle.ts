@@ -2,6 +2,7 @@
 // dirs): each registers its release as soon as it exists (src/lifecycle's Releasers), and
 // Ctrl-C or SIGTERM releases them all before the process goes (src/lifecycle's signal
 // handlers; a second signal exits at once).
+import { pathToFileURL } from 'node:url';
 import type { Logger } from 'winston';
 import { Releasers } from '../src/lifecycle/releasers.js';
 import { installSignalHandlers } from '../src/lifecycle/signals.js';
@@ -60,5 +61,23 @@ export async function withBenchLifecycle<T>(options: LifecycleOptions, body: (li
     // Released before the handlers go: a signal meanwhile waits for the same release.
     await releaseAll();
     uninstall();
+  }
+}
+
+/**
+ * Runs `main` when `moduleUrl` is the script node was started with. Output piped into a reader
+ * that went away (`| head`) must not skip the cleanup, so the run goes on quietly; a failure
+ * is printed and sets the exit code.
+ */
+export async function runAsScript(moduleUrl: string, main: () => Promise<unknown>): Promise<void> {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  try {
+    await main();
+  } catch (error) {
+    console.error(error);
+    process.exitCode = 1;
   }
 }

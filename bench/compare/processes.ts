@@ -35,6 +35,11 @@ function sleep(ms: number): Promise<void> {
 
 /** Whether the server answers `version` (text protocol) within timeoutMs. */
 export function answersVersion(port: number, timeoutMs = 1000): Promise<boolean> {
+  return answersLine(port, 'version\r\n', 'VERSION ', timeoutMs);
+}
+
+/** Whether the server's first line in reply to `request` starts with `prefix`, within timeoutMs. */
+export function answersLine(port: number, request: string, prefix: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: HOST });
     let received = '';
@@ -44,10 +49,10 @@ export function answersVersion(port: number, timeoutMs = 1000): Promise<boolean>
       resolve(ok);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => socket.write('version\r\n'));
+    socket.once('connect', () => socket.write(request));
     socket.on('data', (chunk: Buffer) => {
       received += chunk.toString('latin1');
-      if (received.includes('\r\n')) done(received.startsWith('VERSION '));
+      if (received.includes('\r\n')) done(received.startsWith(prefix));
     });
     socket.once('error', () => done(false));
   });
@@ -59,7 +64,14 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-function startProcess(name: string, command: string, args: string[], port: number, startTimeoutMs: number): Promise<ServerProcess> {
+/**
+ * Starts a server and waits until `ready` (default: it answers memcached's `version`) says it
+ * serves on `port`; stops it and throws when it exits or stays silent for startTimeoutMs.
+ */
+export function startProcess(
+  name: string, command: string, args: string[], port: number, startTimeoutMs: number,
+  ready: (port: number, timeoutMs: number) => Promise<boolean> = answersVersion,
+): Promise<ServerProcess> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
@@ -95,7 +107,7 @@ function startProcess(name: string, command: string, args: string[], port: numbe
     const deadline = Date.now() + startTimeoutMs;
     while (Date.now() < deadline) {
       if (exitInfo !== undefined) throw new Error(`${name} ${exitInfo} during start-up:\n${output.trim()}`);
-      if (await answersVersion(port, 500)) return server;
+      if (await ready(port, 500)) return server;
       await sleep(50);
     }
     await stop();

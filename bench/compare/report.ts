@@ -110,11 +110,11 @@ export function checkTargets(rows: readonly CellRow[]): TargetCheck[] {
   return checks;
 }
 
-function fixed(value: number | null, digits: number): string {
+export function fixed(value: number | null, digits: number): string {
   return value === null || Number.isNaN(value) ? '-' : value.toFixed(digits);
 }
 
-function table(header: string[], lines: string[][], rightAligned: boolean[]): string {
+export function table(header: string[], lines: string[][], rightAligned: boolean[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const format = (cells: string[]) =>
     cells.map((c, i) => (rightAligned[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();

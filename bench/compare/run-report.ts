@@ -116,6 +116,6 @@ export function serverOutputNote(which: string, output: string): string | null {
 }
 
 /** The report as JSON; NaN (a figure that could not be measured) becomes null. */
-export function reportJson(report: ComparisonReport): string {
+export function reportJson(report: object): string {
   return `${JSON.stringify(report, (_, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v), 2)}\n`;
 }

@@ -34,7 +34,8 @@ const SPARE_OPEN_FILES = 256;
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
-function tryRun(command: string, args: string[]): string | null {
+/** A command's trimmed output, or null when it cannot be run or fails. */
+export function tryRun(command: string, args: string[]): string | null {
   try {
     return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {

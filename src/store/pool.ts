@@ -126,7 +126,7 @@ export function createDatabasePool(options: DatabasePoolOptions, logger: Logger)
 }
 
 function allDown(nodes: NodePool[]): DatabaseUnavailableError {
-  // With one node the message is the same as before clustering: the cause of its outage.
+  // One node: the message is just the cause of its outage; several: each node's address and cause.
   const causes = nodes.map((node) => (nodes.length === 1 ? describe(node.error) : `${node.address}: ${describe(node.error)}`));
   return new DatabaseUnavailableError(`database unavailable (${causes.join('; ')})`, { maybeApplied: false });
 }

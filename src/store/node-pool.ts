@@ -242,13 +242,22 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** work's outcome, or onTimeout's error when work takes longer than ms; one promise per command. */
 function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    // After a timeout the destroyed connection rejects work; this settles nothing then.
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  work.catch(() => undefined); // after a timeout the destroyed connection rejects it; nobody waits
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 export function describe(error: unknown): string {

@@ -15,7 +15,12 @@ export interface ItemRow {
   now: number | string;
 }
 
-const ITEM_COLUMNS = 'mkey, string_value, flags, cas_value, expiry, item_state, accessed_at, UNIX_TIMESTAMP() AS now';
+/**
+ * The BIGINTs (cas_value, UNIX_TIMESTAMP()) come as text: the store wants text for them anyway,
+ * and mysql2 builds text from a binary BIGINT by 64-bit division in JavaScript (long.js).
+ */
+const ITEM_COLUMNS = 'mkey, string_value, flags, CAST(cas_value AS CHAR) AS cas_value, expiry, item_state, accessed_at, '
+  + 'CAST(UNIX_TIMESTAMP() AS CHAR) AS now';
 
 /**
  * The live rows of n keys, the statement of every read; with lock, the rows stay locked until

@@ -16,7 +16,8 @@ import path from 'node:path';
 import winston from 'winston';
 import { layoutFor } from '../src/embedded/layout.js';
 import { startEmbeddedMariadb } from '../src/embedded/mariadb.js';
-import { HEADER_LENGTH, Opcode, REQUEST_MAGIC, Status } from '../src/protocol/binary/opcodes.js';
+import { HEADER_LENGTH, Opcode, Status } from '../src/protocol/binary/opcodes.js';
+import { binaryRequest } from './compare/memcache-protocol.js';
 import { benchValue, runLoad } from './compare/load.js';
 import { freePort, pidFromFile, processCpuSeconds, startGateway } from './compare/processes.js';
 import { statFields } from '../src/embedded/process-utils.js';
@@ -34,18 +35,9 @@ const SESSION_EXPTIME = 1440;
 const REPLY_TIMEOUT_MS = 10_000;
 const REQUESTS_PER_VIEW = 4; // QUIT gets no reply and is not counted
 
+/** A binary request with opaque 0, as php-memcached sends them. */
 function packet(opcode: number, key: string, extras: Buffer = Buffer.alloc(0), value: Buffer = Buffer.alloc(0)): Buffer {
-  const keyBytes = Buffer.from(key, 'latin1');
-  const out = Buffer.alloc(HEADER_LENGTH + extras.length + keyBytes.length + value.length);
-  out[0] = REQUEST_MAGIC;
-  out[1] = opcode;
-  out.writeUInt16BE(keyBytes.length, 2);
-  out[4] = extras.length;
-  out.writeUInt32BE(extras.length + keyBytes.length + value.length, 8);
-  extras.copy(out, HEADER_LENGTH);
-  keyBytes.copy(out, HEADER_LENGTH + extras.length);
-  value.copy(out, HEADER_LENGTH + extras.length + keyBytes.length);
-  return out;
+  return binaryRequest(opcode, Buffer.from(key, 'latin1'), extras, value, 0);
 }
 
 /** flags 0 and an exptime, as the extras of ADD and SET. */

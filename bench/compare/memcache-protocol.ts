@@ -28,7 +28,7 @@ export function textVersion(): Buffer {
   return Buffer.from('version\r\n', 'latin1');
 }
 
-function binaryRequest(opcode: number, key: Buffer, extras: Buffer, value: Buffer, opaque: number): Buffer {
+export function binaryRequest(opcode: number, key: Buffer, extras: Buffer, value: Buffer, opaque: number): Buffer {
   const packet = Buffer.alloc(HEADER_LENGTH + extras.length + key.length + value.length);
   packet[0] = REQUEST_MAGIC;
   packet[1] = opcode;

@@ -8,9 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { pathToFileURL } from 'node:url';
 import winston from 'winston';
-import { withBenchLifecycle, type BenchLifecycle } from '../lifecycle.js';
+import { runAsScript, withBenchLifecycle, type BenchLifecycle } from '../lifecycle.js';
 import { measureCells, type LoadBase } from './cells.js';
 import { measureConnectionScale, type ConnectionScaleResult } from './connection-scale.js';
 import { guestHaltPollNs, loopbackRoundTripMs } from './loopback.js';
@@ -171,15 +170,4 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
   });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // Output piped into `head` that went away must not skip the cleanup: the run goes on quietly.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
-  try {
-    await runComparison(optionsFromEnv());
-  } catch (error) {
-    console.error(error);
-    process.exitCode = 1;
-  }
-}
+await runAsScript(import.meta.url, () => runComparison(optionsFromEnv()));

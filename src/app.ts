@@ -11,6 +11,7 @@ import { retryInBackground } from './lifecycle/retry-in-background.js';
 import { startServer } from './net/server.js';
 import { ServerStats } from './stats/server-stats.js';
 import { batchPolicy } from './store/batch-policy.js';
+import { databaseNow } from './store/sql/database-clock.js';
 import { CasAllocator } from './store/cas-allocator.js';
 import { parseDatabaseUrls, redactDatabaseUrl } from './store/db-url.js';
 import { CoalescingStore } from './store/coalescing-store.js';
@@ -186,10 +187,7 @@ function commandContext(
     },
     async databaseTime() {
       try {
-        return await pool.withConnection(async (c) => {
-          const [rows] = await c.query('SELECT UNIX_TIMESTAMP() AS now');
-          return Number((rows as Array<{ now: number | string }>)[0]!.now);
-        });
+        return await pool.withConnection(databaseNow);
       } catch {
         return null;
       }

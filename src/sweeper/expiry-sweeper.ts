@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { Lease, type LeaseHeld } from '../store/lease.js';
 import type { Connection, DatabasePool } from '../store/pool.js';
 import { withRetry } from '../store/retry.js';
-import { rowsOf } from '../store/sql/results.js';
+import { databaseNow } from '../store/sql/database-clock.js';
 import { sweepRunners, type SweepCursor } from '../store/sql/sweep-expired.js';
 
 export interface SweepSettings {
@@ -93,8 +93,7 @@ export class ExpirySweeper {
     let end: SweepEnd = 'done';
     let renewedAt = performance.now();
     try {
-      const upTo = await this.statement((c) => c.query('SELECT UNIX_TIMESTAMP() AS now'))
-        .then((result) => Number(rowsOf<{ now: number | string }>(result)[0]!.now));
+      const upTo = await this.statement(databaseNow);
       let cursor: SweepCursor = { expiry: 0, mkey: Buffer.alloc(0) };
       for (;;) {
         if (options.signal?.aborted) {

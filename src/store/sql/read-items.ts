@@ -1,4 +1,5 @@
 import type { Connection } from '../pool.js';
+import { databaseNow } from './database-clock.js';
 import { LIVE_SQL } from './expiry.js';
 import { perSize, placeholders, quote } from './fragments.js';
 import { rowsOf } from './results.js';
@@ -78,8 +79,6 @@ export function readStatements(table: string) {
       return row ? BigInt(row.cas_value) : null;
     },
     /** the database clock */
-    async now(c: Connection): Promise<number> {
-      return Number(rowsOf<{ now: number | string }>(await c.execute('SELECT UNIX_TIMESTAMP() AS now'))[0]!.now);
-    },
+    now: databaseNow,
   };
 }

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
+import { isPermanentConnectError } from '../store/mysql-errors.js';
 
 export interface WaitReadyOptions {
   url: string;
@@ -38,13 +39,6 @@ async function canQuery(url: string): Promise<void> {
   }
 }
 
-// The server runs its init file before serving any connection, so these never clear up by waiting.
-const PERMANENT_ERRNOS = new Set([
-  1044, // ER_DBACCESS_DENIED_ERROR
-  1045, // ER_ACCESS_DENIED_ERROR
-  1049, // ER_BAD_DB_ERROR
-]);
-
 /** Polls with a real login, because the port opening does not mean the init file has run. */
 export async function waitUntilReady(opts: WaitReadyOptions): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
@@ -59,7 +53,9 @@ export async function waitUntilReady(opts: WaitReadyOptions): Promise<void> {
       return;
     } catch (err) {
       lastError = (err as Error).message;
-      if (PERMANENT_ERRNOS.has((err as { errno?: number }).errno ?? 0)) {
+      // The server runs its init file before serving any connection, so a refused login never
+      // clears up by waiting.
+      if (isPermanentConnectError(err)) {
         throw new Error(`embedded MariaDB refused our login: ${lastError}. Tail of ${opts.errorLog}:\n${await readTail(opts.errorLog)}`);
       }
     }

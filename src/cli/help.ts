@@ -1,4 +1,4 @@
-import { settings, shownDefault, type Setting } from '../config/settings.js';
+import { settingsBySection, shownDefault, type Setting } from '../config/settings.js';
 
 const WIDTH = 100;
 const DOC_INDENT = '      ';
@@ -39,15 +39,7 @@ export function helpText(): string {
     '  --help',
     ...wrap('This text.', DOC_INDENT),
   ];
-  let group = '';
-  for (const setting of settings()) {
-    const section = setting.key.split('.')[0]!;
-    if (section !== group) {
-      group = section;
-      lines.push('', `${section}.*`);
-    }
-    lines.push(...describe(setting));
-  }
+  for (const [section, members] of settingsBySection()) lines.push('', `${section}.*`, ...members.flatMap(describe));
   return lines.join('\n') + '\n';
 }
 

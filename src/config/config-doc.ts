@@ -1,4 +1,4 @@
-import { settings, shownDefault, type Setting } from './settings.js';
+import { settingsBySection, shownDefault, type Setting } from './settings.js';
 
 /**
  * docs/configuration.md, rendered from the schema by `npm run docs:config`; a unit test fails
@@ -22,15 +22,7 @@ export function renderConfigurationDoc(): string {
     '[`config/example.json`](../config/example.json) is a file with the settings most often changed.',
     '',
   ];
-  let group = '';
-  for (const setting of settings()) {
-    const section = setting.key.split('.')[0]!;
-    if (section !== group) {
-      group = section;
-      lines.push(`## ${section}`, '');
-    }
-    lines.push(...entry(setting));
-  }
+  for (const [section, members] of settingsBySection()) lines.push(`## ${section}`, '', ...members.flatMap(entry));
   return lines.join('\n');
 }
 

@@ -49,6 +49,16 @@ export function settings(): Setting[] {
   return found;
 }
 
+/** The settings grouped by the first part of their key (listen, db, …), in schema order. */
+export function settingsBySection(): Map<string, Setting[]> {
+  const sections = new Map<string, Setting[]>();
+  for (const setting of settings()) {
+    const section = setting.key.split('.')[0]!;
+    sections.set(section, [...(sections.get(section) ?? []), setting]);
+  }
+  return sections;
+}
+
 /** The names of a setting other than the one a value came by: "[listen.port, MEMGATE_PORT]". */
 export function otherNames(setting: Setting, given: 'key' | 'flag' | 'env'): string {
   const names = { key: setting.key, flag: setting.flag, env: setting.env };

@@ -31,7 +31,7 @@ export interface EmbeddedMariadbOptions {
 export interface EmbeddedMariadb {
   /** mysql://memgate:<password>@127.0.0.1:<port>/<database> */
   url: string;
-  /** <dataDir>/client.cnf (mode 0600): `mariadb --defaults-file=<it>` connects over the socket */
+  /** <dataDir>/client.cnf (mode 0600): `mariadb --defaults-file=<it>` connects over TCP */
   clientConfigFile: string;
   /** Idempotent; resolves once the server process has exited. */
   stop(): Promise<void>;

@@ -2,12 +2,10 @@
 // statement sizes), so the page views of concurrent clients share one durable commit. What
 // arrives while a write runs joins the next one; at low load a write runs alone at once.
 import { MAX_ROWS_PER_MERGED_WRITE } from '../../src/store/batch-policy.js';
-import { setBatches } from '../../src/store/batch-padding.js';
 import { Batcher } from '../../src/store/batcher.js';
+import { writeSetRows, type SetManyStatement } from '../../src/store/set-rows.js';
 import type { ItemValues } from '../../src/store/sql/insert-item.js';
 import type { SqlSession } from '../../src/store/sql-session.js';
-
-type SetMany = (session: SqlSession, rows: ItemValues[]) => Promise<unknown>;
 
 export class GroupWriter {
   private readonly free: SqlSession[];
@@ -16,7 +14,7 @@ export class GroupWriter {
   readonly counts = { writes: 0, rows: 0 };
 
   /** sessions: one per write in flight (memgate's coalesce.maxWritesInFlight) */
-  constructor(sessions: readonly SqlSession[], setMany: SetMany) {
+  constructor(sessions: readonly SqlSession[], setMany: SetManyStatement) {
     this.free = [...sessions];
     this.batcher = new Batcher((rows) => this.run(rows, setMany), {
       maxInFlight: sessions.length,
@@ -29,26 +27,12 @@ export class GroupWriter {
     return this.batcher.submit(row, 1);
   }
 
-  private async run(rows: ItemValues[], setMany: SetMany): Promise<void[]> {
+  private async run(rows: ItemValues[], setMany: SetManyStatement): Promise<void[]> {
     this.counts.writes++;
     this.counts.rows += rows.length;
-    // Sorted by key as memgate sorts them, so concurrent writes lock rows in one order.
-    const order = rows.map((_, i) => i).sort((x, y) => Buffer.compare(rows[x]!.key, rows[y]!.key) || x - y);
-    const statements = setBatches(order, rows).map((indexes) => indexes.map((i) => rows[i]!));
     const session = this.free.pop()!;
     try {
-      if (statements.length === 1) {
-        await setMany(session, statements[0]!);
-      } else {
-        await session.query('BEGIN');
-        try {
-          for (const statement of statements) await setMany(session, statement);
-          await session.query('COMMIT');
-        } catch (error) {
-          await session.query('ROLLBACK').catch(() => undefined);
-          throw error;
-        }
-      }
+      await writeSetRows(session, rows, setMany);
     } finally {
       this.free.push(session);
     }

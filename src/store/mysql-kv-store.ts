@@ -2,7 +2,7 @@ import type { Logger } from 'winston';
 import type { Item, StoreOutcome } from '../model/response.js';
 import { AccessRecorder, type PendingAccess } from './access-recorder.js';
 import { applyDelta } from './arithmetic.js';
-import { keyBatches, setBatches } from './batch-padding.js';
+import { keyBatches } from './batch-padding.js';
 import type { CasAllocator } from './cas-allocator.js';
 import { ConcurrentChangeError } from './errors.js';
 import { toItem, toItems } from './item-rows.js';
@@ -12,9 +12,11 @@ import {
 } from './kv-store.js';
 import type { Connection, DatabasePool, Intent } from './pool.js';
 import { withRetry, type RetryPolicy } from './retry.js';
+import { writeSetRows } from './set-rows.js';
 import type { ItemValues } from './sql/insert-item.js';
 import { itemStatements, type ItemStatements } from './sql/item-statements.js';
 import type { ItemRow } from './sql/read-items.js';
+import { transaction } from './sql/transaction.js';
 
 export interface MysqlKvStoreOptions {
   table: string;
@@ -130,33 +132,20 @@ export class MysqlKvStore implements KvStore {
   }
 
   /**
-   * Plain sets of several clients as one multi-row upsert. Each row keeps its own value, flags,
-   * expiry and a CAS of its own; rows for the same key apply in the order given, so the last
-   * writer wins as if the sets had run one after another. Rows are sorted by key so that
-   * concurrent batches lock rows in the same order.
+   * Plain sets of several clients as multi-row upserts (set-rows.ts). Each row keeps its own
+   * value, flags, expiry and a CAS of its own; for a key set twice the later row wins, as if
+   * the sets had run one after another.
    */
   async setMany(inputs: StoreInput[]): Promise<Array<{ outcome: 'stored'; cas: bigint }>> {
     if (inputs.length === 0) return [];
     return this.run('idempotent', async () => {
       const cas: bigint[] = [];
       for (let i = 0; i < inputs.length; i++) cas.push(await this.casAllocator.allocate());
-      const order = inputs.map((_, i) => i).sort((x, y) => Buffer.compare(inputs[x]!.key, inputs[y]!.key) || x - y);
-      const statements = setBatches(order, inputs).map((rows) => rows.map((i): ItemValues => {
-        const input = inputs[i]!;
+      const rows = inputs.map((input, i): ItemValues => {
         const bits = input.binaryKey ? ItemBit.binaryKey : 0;
         return { key: input.key, value: input.value, flags: input.flags, cas: cas[i]!, bits, exptime: input.exptime };
-      }));
-      await this.db(async (c) => {
-        if (statements.length === 1) {
-          await this.sql.setMany(c, statements[0]!);
-          return;
-        }
-        // Rows are sorted, so several statements lock in key order too; one transaction
-        // keeps the sets all-or-nothing, as one statement would.
-        await transaction(c, async () => {
-          for (const rows of statements) await this.sql.setMany(c, rows);
-        });
       });
+      await this.db((c) => writeSetRows(c, rows, this.sql.setMany));
       return inputs.map((_, i) => ({ outcome: 'stored' as const, cas: cas[i]! }));
     });
   }
@@ -284,18 +273,6 @@ export class MysqlKvStore implements KvStore {
 
   private run<T>(retry: RetryPolicy, attempt: () => Promise<T>): Promise<T> {
     return withRetry(this.pool, this.logger, retry, attempt, this.options.maxAttempts);
-  }
-}
-
-async function transaction<T>(c: Connection, fn: () => Promise<T>): Promise<T> {
-  await c.query('START TRANSACTION');
-  try {
-    const result = await fn();
-    await c.query('COMMIT');
-    return result;
-  } catch (error) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw error;
   }
 }
 

@@ -1,11 +1,9 @@
 // One PHP session page view (php-memcached: add lock, read data, write data, delete lock) as
 // each lock design would send it to the database. The data side is memgate's own statements
 // (src/store/sql), so only the lock differs between designs.
-import { deleteStatements } from '../../src/store/sql/delete-item.js';
-import { insertStatements, type ItemValues } from '../../src/store/sql/insert-item.js';
-import { readStatements } from '../../src/store/sql/read-items.js';
+import type { ItemValues } from '../../src/store/sql/insert-item.js';
+import { itemStatements } from '../../src/store/sql/item-statements.js';
 import { affectedRows } from '../../src/store/sql/results.js';
-import { setManyStatement } from '../../src/store/sql/set-many.js';
 import type { SqlSession } from '../../src/store/sql-session.js';
 import type { GroupWriter } from './group-writer.js';
 import { RELEASE_LOCK_SQL, takeLockSql } from './lock-sql.js';
@@ -50,8 +48,9 @@ export interface ViewClient {
 /** One try at a page view: true when done, false when the lock was busy (then nothing changed). */
 export type PageView = (client: ViewClient, sid: string) => Promise<boolean>;
 
-export function itemStatements(table: string) {
-  return { ...insertStatements(table), ...readStatements(table), ...setManyStatement(table), ...deleteStatements(table) };
+/** memgate's statements on the item table; the size limit only bounds append, which no page view sends. */
+export function dataStatements(table: string) {
+  return itemStatements(table, 1024 * 1024);
 }
 
 function dataRow(client: ViewClient, sid: string): ItemValues {
@@ -60,7 +59,7 @@ function dataRow(client: ViewClient, sid: string): ItemValues {
 
 /** The page views of every design on the item table `table`. */
 export function pageViews(table: string): Record<DesignName, PageView> {
-  const sql = itemStatements(table);
+  const sql = dataStatements(table);
   const readData = (client: ViewClient, sid: string) => sql.selectItems(client.session, [dataKeyOf(sid)], false);
 
   // Today: the lock is an item like any other; its add and delete are durable commits.

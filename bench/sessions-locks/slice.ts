@@ -1,12 +1,13 @@
 // One slice of one cell: N clients, each on its own database connection, do page views back to
 // back (closed loop) for a while; the database's counters and CPU are read around the measured
 // window. A busy lock is tried again after a short pause, as php-memcached does (it waits 150 ms).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatabaseEndpoint } from '../../src/store/db-url.js';
 import { rowsOf } from '../../src/store/sql/results.js';
 import { SqlSession } from '../../src/store/sql-session.js';
 import { processCpuSeconds } from '../compare/processes.js';
 import { Samples } from '../compare/stats.js';
-import { itemStatements, sessionSetup, type PageView, type ViewClient } from './designs.js';
+import { dataStatements, sessionSetup, type PageView, type ViewClient } from './designs.js';
 import { GroupWriter } from './group-writer.js';
 import { sessionId, type Cell, type SliceResult } from './plan.js';
 
@@ -56,7 +57,6 @@ async function counters(ctx: SliceContext): Promise<Counters> {
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function openSession(ctx: SliceContext, setup: readonly string[]): Promise<SqlSession> {
   const session = await SqlSession.open({ endpoint: ctx.endpoint, connectTimeoutMs: 10_000, wsrepSyncWait: 0 });
@@ -68,7 +68,7 @@ export async function runSlice(ctx: SliceContext, cell: Cell, seconds: number, w
   const setup = sessionSetup(cell.design);
   const sessions = await Promise.all(Array.from({ length: cell.clients }, () => openSession(ctx, setup)));
   const writers = cell.design === 'D' ? await Promise.all(Array.from({ length: GROUP_WRITES_IN_FLIGHT }, () => openSession(ctx, []))) : [];
-  const writer = writers.length > 0 ? new GroupWriter(writers, itemStatements(ctx.table).setMany) : undefined;
+  const writer = writers.length > 0 ? new GroupWriter(writers, dataStatements(ctx.table).setMany) : undefined;
   const samples = new Samples();
   const tally = { attempts: 0, busy: 0, errors: 0, firstError: undefined as string | undefined };
   let measuring = false;

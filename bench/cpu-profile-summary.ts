@@ -51,9 +51,7 @@ function main(): void {
   for (const [id, time] of selfByNode) {
     const node = byId.get(id)!;
     const name = node.callFrame.functionName;
-    if (name === '(idle)' || name === '(program)' || name === '(garbage collector)') {
-      if (name === '(idle)') idle += time;
-    }
+    if (name === '(idle)') idle += time;
     selfByFunction.set(label(node), (selfByFunction.get(label(node)) ?? 0) + time);
     const where = name.startsWith('(') ? name : place(node.callFrame.url);
     selfByPlace.set(where, (selfByPlace.get(where) ?? 0) + time);

@@ -13,6 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import winston from 'winston';
 import { layoutFor } from '../src/embedded/layout.js';
 import { startEmbeddedMariadb } from '../src/embedded/mariadb.js';
@@ -166,10 +167,6 @@ interface Row {
 /** CPU seconds a process has spent in the kernel (stime in /proc/<pid>/stat). */
 function systemCpuSeconds(pid: number): number {
   return Number(statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[12]) / 100;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** CPU seconds of the gateway and the database while `work` runs. */

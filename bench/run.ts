@@ -14,7 +14,8 @@ import { startEmbeddedMariadb } from '../src/embedded/mariadb.js';
 import { ExpirySweeper, sweepSettings } from '../src/sweeper/expiry-sweeper.js';
 import { runLoadHere, type LoadResult, type LoadSpec } from './compare/load.js';
 import { freePort } from './compare/processes.js';
-import { optionsFromEnv, runComparison } from './compare/run.js';
+import { optionsFromEnv } from './compare/options.js';
+import { runComparison } from './compare/run.js';
 import { withBenchLifecycle } from './lifecycle.js';
 import { seedRows } from './seed.js';
 

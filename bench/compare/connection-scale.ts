@@ -1,6 +1,7 @@
 // Part 3 of the comparison: thousands of connections held open while 16 of them carry load,
 // and a client that pipelines gets without ever reading, each with the gateway's RSS.
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runLoad, type LoadResult, type LoadSpec } from './load.js';
 import { rssKb, serverStats, type ServerProcess } from './processes.js';
 
@@ -49,10 +50,6 @@ export interface SlowReaderResult {
   rssAfterKb: number;
   /** Another connection's get while the slow reader is stuck, in ms (NaN: no answer in 5 s). */
   otherClientGetMs: number;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function openIdle(port: number, timeoutMs = 10_000): Promise<net.Socket | null> {

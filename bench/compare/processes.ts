@@ -1,9 +1,10 @@
 // The servers the comparison runs against, each its own process on 127.0.0.1: the memgate
 // gateway (the real CLI, built in dist/), memcached, and the gateway's resident memory.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { statFields } from '../../src/embedded/process-utils.js';
 
 const HOST = '127.0.0.1';
@@ -27,10 +28,6 @@ export function freePort(): Promise<number> {
     });
     server.on('error', reject);
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Whether the server answers `version` (text protocol) within timeoutMs. */
@@ -201,6 +198,15 @@ export function pidFromFile(file: string): number | null {
   try {
     const pid = Number(readFileSync(file, 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A command's trimmed output, or null when it cannot be run or fails. */
+export function tryRun(command: string, args: string[]): string | null {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return null;
   }

@@ -5,7 +5,6 @@
 // everything it starts is stopped at the end, also on error or Ctrl-C (bench/lifecycle.ts).
 // The parts: options.ts (settings), servers.ts (starting them), plan.ts and cells.ts (the
 // table's cells), connection-scale.ts (part 3), report.ts and run-report.ts (what is printed).
-import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import winston from 'winston';
@@ -15,7 +14,7 @@ import { measureConnectionScale, type ConnectionScaleResult } from './connection
 import { guestHaltPollNs, loopbackRoundTripMs } from './loopback.js';
 import { DEFAULT_OPTIONS, optionsFromEnv, type ComparisonOptions } from './options.js';
 import { estimateSeconds, planSteps } from './plan.js';
-import { openFilesLimit, rssKb, type ServerProcess } from './processes.js';
+import { openFilesLimit, rssKb, tryRun, type ServerProcess } from './processes.js';
 import { rawStatements } from './raw-sql.js';
 import { checkTargets, withRatios, type CellRow, type TargetCheck } from './report.js';
 import {
@@ -23,8 +22,6 @@ import {
 } from './run-report.js';
 import { RAW_TABLE, serverPidOf, startComparedGateway, startServers, targetOf, type ComparisonServers } from './servers.js';
 
-export { DEFAULT_OPTIONS, optionsFromEnv, type ComparisonOptions } from './options.js';
-export type { ComparisonReport } from './run-report.js';
 
 const LOAD_CONNECTIONS = 16;
 const KEY_PREFIX = 'bench:';
@@ -32,15 +29,6 @@ const KEY_PREFIX = 'bench:';
 const SPARE_OPEN_FILES = 256;
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
-
-/** A command's trimmed output, or null when it cannot be run or fails. */
-export function tryRun(command: string, args: string[]): string | null {
-  try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return null;
-  }
-}
 
 /** Part 3 shrinks to what the open files limit allows, with a note saying so. */
 function fitToOpenFiles(options: ComparisonOptions, notes: string[]): void {

@@ -12,7 +12,7 @@ import mysql from 'mysql2/promise';
 import winston from 'winston';
 import { roundOrders } from '../compare/interleave.js';
 import { serverOutputNote, reportJson } from '../compare/run-report.js';
-import { tryRun } from '../compare/run.js';
+import { tryRun } from '../compare/processes.js';
 import { runAsScript, withBenchLifecycle } from '../lifecycle.js';
 import { measureCell } from './cells.js';
 import { DEFAULT_OPTIONS, estimateSeconds, optionsFromEnv, workloadsOf, type SessionBenchOptions } from './options.js';

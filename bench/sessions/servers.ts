@@ -8,6 +8,7 @@ import mysql from 'mysql2/promise';
 import type { Logger } from 'winston';
 import { layoutFor } from '../../src/embedded/layout.js';
 import { startEmbeddedMariadb } from '../../src/embedded/mariadb.js';
+import { parseDatabaseUrl } from '../../src/store/db-url.js';
 import { answersLine, freePort, pidFromFile, startGateway, startMemcached, startProcess, type ServerProcess } from '../compare/processes.js';
 import type { BenchLifecycle } from '../lifecycle.js';
 import type { SessionBenchOptions, StoreName } from './options.js';
@@ -48,13 +49,8 @@ export async function startRedis(fsync: 'always' | 'everysec', dir: string, bina
 
 /** PdoSessionHandler's connection: the MariaDB URL's user and password, a DSN on its port. */
 export function pdoEndpoint(dbUrl: string, table: string): PdoEndpoint {
-  const url = new URL(dbUrl);
-  return {
-    dsn: `mysql:host=${url.hostname};port=${url.port};dbname=${url.pathname.slice(1)}`,
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-    table,
-  };
+  const { host, port, user, password, database } = parseDatabaseUrl(dbUrl);
+  return { dsn: `mysql:host=${host};port=${port};dbname=${database}`, user, password, table };
 }
 
 export interface StartOptions {

@@ -8,7 +8,6 @@
 //
 // BENCH_SECONDS (default 4) per row after BENCH_WARMUP_SECONDS (1); BENCH_ROUNDS (1) repeats
 // every row; BENCH_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=…' profiles the gateway.
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -20,8 +19,7 @@ import { startEmbeddedMariadb } from '../src/embedded/mariadb.js';
 import { HEADER_LENGTH, Opcode, Status } from '../src/protocol/binary/opcodes.js';
 import { binaryRequest } from './compare/memcache-protocol.js';
 import { benchValue, runLoad } from './compare/load.js';
-import { freePort, pidFromFile, processCpuSeconds, startGateway } from './compare/processes.js';
-import { statFields } from '../src/embedded/process-utils.js';
+import { freePort, pidFromFile, processCpuSeconds, startGateway, systemCpuSeconds } from './compare/processes.js';
 import { withBenchLifecycle } from './lifecycle.js';
 
 const HOST = '127.0.0.1';
@@ -162,11 +160,6 @@ interface Row {
   /** the part of gatewayCpu spent in the kernel */
   gatewaySys: number;
   dbCpu: number;
-}
-
-/** CPU seconds a process has spent in the kernel (stime in /proc/<pid>/stat). */
-function systemCpuSeconds(pid: number): number {
-  return Number(statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[12]) / 100;
 }
 
 /** CPU seconds of the gateway and the database while `work` runs. */

@@ -183,14 +183,25 @@ export function serverStats(port: number, timeoutMs = 5000): Promise<Map<string,
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; NaN if unreadable. */
-export function processCpuSeconds(pid: number): number {
+/** CPU seconds a process has used so far, from /proc/<pid>/stat; NaN if unreadable. */
+function cpuSeconds(pid: number, part: 'all' | 'system'): number {
   try {
     const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    const ticks = part === 'system' ? Number(fields[12]) : Number(fields[11]) + Number(fields[12]);
+    return ticks / CLOCK_TICKS_PER_SECOND;
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far; NaN if unreadable. */
+export function processCpuSeconds(pid: number): number {
+  return cpuSeconds(pid, 'all');
+}
+
+/** CPU seconds a process has spent in the kernel so far; NaN if unreadable. */
+export function systemCpuSeconds(pid: number): number {
+  return cpuSeconds(pid, 'system');
 }
 
 /** The pid in a pid file, or null. */

@@ -57,6 +57,11 @@ export function binaryRequest(spec: RequestSpec): Buffer {
   return Buffer.concat([header, extras, key, value]);
 }
 
+/** One response packet, laid out as a request with the response magic and the status where the vbucket goes. */
+export function binaryResponse(spec: RequestSpec & { status?: number }): Buffer {
+  return binaryRequest({ ...spec, magic: RESPONSE_MAGIC, vbucket: spec.status ?? Status.SUCCESS });
+}
+
 /** Extras of set/add/replace: flags(4) exptime(4). */
 export function storeExtras(flags: number, exptime: number): Buffer {
   const b = Buffer.alloc(8);

@@ -21,8 +21,8 @@ import { guestHaltPollNs, loopbackRoundTripMs } from '../../../bench/compare/loo
 import { checkTargets, formatRows, formatTargets, withRatios, type Cell } from '../../../bench/compare/report.js';
 import { Samples, percentile, summarize } from '../../../bench/compare/stats.js';
 import { statFields } from '../../../src/embedded/process-utils.js';
-import { Opcode, RESPONSE_MAGIC } from '../../../src/protocol/binary/opcodes.js';
-import { binaryRequest, storeExtras } from '../../helpers/binary-packets.js';
+import { Opcode } from '../../../src/protocol/binary/opcodes.js';
+import { binaryRequest, binaryResponse, storeExtras } from '../../helpers/binary-packets.js';
 import { feedings } from '../../helpers/chunking.js';
 
 /** Processes whose parent is this one. */
@@ -221,10 +221,9 @@ describe('bench compare', function () {
     });
 
     it('binary: one reply per packet, key-not-found on a get is a miss, other statuses errors', function () {
-      const reply = (opcode: number, status: number, body = '') =>
-        binaryRequest({ opcode, key: '', value: body, magic: RESPONSE_MAGIC, vbucket: status });
+      const reply = (opcode: number, status: number, body = '') => binaryResponse({ opcode, value: body, status });
       const stream = Buffer.concat([
-        binaryRequest({ opcode: Opcode.GET, extras: Buffer.alloc(4), value: 'v'.repeat(1024), magic: RESPONSE_MAGIC }),
+        binaryResponse({ opcode: Opcode.GET, extras: Buffer.alloc(4), value: 'v'.repeat(1024) }),
         reply(Opcode.GET, 1, 'Not found'),
         reply(Opcode.SET, 0),
         reply(Opcode.SET, 0x82, 'Out of memory'),

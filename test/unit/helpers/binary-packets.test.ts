@@ -4,20 +4,17 @@ import { Opcode, Status } from '../../../src/protocol/binary/opcodes.js';
 import {
   arithmeticExtras,
   binaryExchange,
+  binaryResponse,
   binaryRequest,
   describeRequests,
   renderResponses,
   SENTINEL_OPAQUE,
   splitPackets,
   storeExtras,
-  type RequestSpec,
 } from '../../helpers/binary-packets.js';
 import { RawConnection } from '../../helpers/raw-connection.js';
 
-/** A response packet built with the request builder (magic 0x81, status in the vbucket field). */
-function response(spec: RequestSpec & { status?: number }): Buffer {
-  return binaryRequest({ ...spec, magic: 0x81, vbucket: spec.status ?? 0 });
-}
+const response = binaryResponse;
 
 describe('test helper binary-packets', function () {
   describe('binaryRequest', function () {

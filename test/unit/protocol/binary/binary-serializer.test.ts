@@ -3,8 +3,8 @@ import type { Request } from '../../../../src/model/request.js';
 import type { Response } from '../../../../src/model/response.js';
 import type { BinaryFrame } from '../../../../src/protocol/binary/binary-parser.js';
 import { writeBinaryResponse } from '../../../../src/protocol/binary/binary-serializer.js';
-import { Opcode, RESPONSE_MAGIC, Status } from '../../../../src/protocol/binary/opcodes.js';
-import { binaryRequest, type Bytes } from '../../../helpers/binary-packets.js';
+import { Opcode, Status } from '../../../../src/protocol/binary/opcodes.js';
+import { binaryResponse, type Bytes } from '../../../helpers/binary-packets.js';
 
 const k = (s: string) => Buffer.from(s, 'latin1');
 const u32 = (n: number) => {
@@ -28,8 +28,7 @@ interface PacketSpec {
   cas?: bigint;
 }
 
-/** An expected response packet: the request layout with the response magic and the status where the vbucket goes. */
-const packet = (spec: PacketSpec): Buffer => binaryRequest({ ...spec, magic: RESPONSE_MAGIC, vbucket: spec.status ?? Status.SUCCESS });
+const packet = (spec: PacketSpec): Buffer => binaryResponse(spec);
 
 const frame = (opcode: number, extra: Partial<BinaryFrame> = {}): BinaryFrame => ({
   opcode, opaque: 0x01020304, quiet: false, withKey: false, noValue: false, ...extra,

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { classifyMysqlError, refusedBeforeRunning } from '../../../src/store/mysql-errors.js';
+import { DatabaseUnavailableError } from '../../../src/store/errors.js';
+import { classifyMysqlError, isPermanentConnectError, refusedBeforeRunning } from '../../../src/store/mysql-errors.js';
 
 /** An error shaped as mysql2 delivers it: its code name (when mysql2 has one), errno and fatal flag. */
 const serverError = (code: string | undefined, errno: number, fatal = false) =>
@@ -55,5 +56,24 @@ describe('classifyMysqlError', () => {
     expect(refusedBeforeRunning(serverError('ER_READ_ONLY_MODE', 1836))).to.equal(true);
     expect(refusedBeforeRunning(serverError('ER_UNKNOWN_COM_ERROR', 1047))).to.equal(false);
     expect(refusedBeforeRunning(ndbError('ER_GET_ERRMSG', 1296, "Got error 4009 'Cluster Failure' from NDBCLUSTER"))).to.equal(false);
+  });
+});
+
+describe('isPermanentConnectError', () => {
+  it('is true for access denied, an unknown host or database, also wrapped as the pool reports them', () => {
+    for (const error of [
+      serverError('ER_ACCESS_DENIED_ERROR', 1045), serverError('ER_DBACCESS_DENIED_ERROR', 1044),
+      serverError('ER_BAD_DB_ERROR', 1049), networkError('ENOTFOUND'), networkError('EAI_AGAIN'), { errno: 1698 },
+      new DatabaseUnavailableError('database unavailable', { cause: serverError('ER_ACCESS_DENIED_ERROR', 1045) }),
+    ]) {
+      expect(isPermanentConnectError(error), JSON.stringify(error)).to.equal(true);
+    }
+  });
+
+  it('is false for outages a retry may cure', () => {
+    for (const error of [networkError('ECONNREFUSED'), networkError('ETIMEDOUT'), networkError('PROTOCOL_CONNECTION_LOST'),
+      new DatabaseUnavailableError('database unavailable (no connection could be acquired in time)'), undefined, new Error('x')]) {
+      expect(isPermanentConnectError(error), String(error)).to.equal(false);
+    }
   });
 });

@@ -3,12 +3,22 @@
 // Ctrl-C or SIGTERM releases them all before the process goes (src/lifecycle's signal
 // handlers; a second signal exits at once).
 import { pathToFileURL } from 'node:url';
-import type { Logger } from 'winston';
+import winston, { type Logger } from 'winston';
 import { Releasers } from '../src/lifecycle/releasers.js';
 import { installSignalHandlers } from '../src/lifecycle/signals.js';
 
 /** A benchmark stopped by a signal did not finish: it exits as a shell reports Ctrl-C. */
 export const INTERRUPTED_EXIT_CODE = 130;
+
+/** The benches' logger for what they start: warnings and errors only, on stderr beside the progress lines. */
+export function benchLogger(): Logger {
+  return winston.createLogger({ level: 'warn', transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })] });
+}
+
+/** A progress line on stderr, so that stdout holds only the report. */
+export function logLine(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
 
 export interface BenchLifecycle {
   /**

@@ -13,14 +13,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import winston from 'winston';
 import { layoutFor } from '../src/embedded/layout.js';
 import { startEmbeddedMariadb } from '../src/embedded/mariadb.js';
 import { HEADER_LENGTH, Opcode, Status } from '../src/protocol/binary/opcodes.js';
 import { binaryRequest } from './compare/memcache-protocol.js';
 import { benchValue, runLoad } from './compare/load.js';
 import { freePort, pidFromFile, processCpuSeconds, startGateway, systemCpuSeconds } from './compare/processes.js';
-import { withBenchLifecycle } from './lifecycle.js';
+import { benchLogger, logLine, withBenchLifecycle } from './lifecycle.js';
 
 const HOST = '127.0.0.1';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
@@ -224,8 +223,8 @@ function print(row: Row): void {
 }
 
 async function main(): Promise<void> {
-  const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })] });
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const logger = benchLogger();
+  const log = logLine;
   await withBenchLifecycle({ logger, log }, async (lifecycle) => {
     const { own } = lifecycle;
     const dir = await own('temp dir', await mkdtemp(path.join(os.tmpdir(), 'memgate-page-view-')), (d) => rm(d, { recursive: true, force: true }));

@@ -16,7 +16,7 @@ import { runLoadHere, type LoadResult, type LoadSpec } from './compare/load.js';
 import { freePort } from './compare/processes.js';
 import { optionsFromEnv } from './compare/options.js';
 import { runComparison } from './compare/run.js';
-import { withBenchLifecycle } from './lifecycle.js';
+import { benchLogger, logLine, withBenchLifecycle } from './lifecycle.js';
 import { seedRows } from './seed.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -101,8 +101,8 @@ async function main(): Promise<void> {
   // sweeper under load. BENCH_COMPARE=0 or BENCH_SWEEP_ROWS=0 skips one of them.
   if (process.env.BENCH_COMPARE !== '0') await runComparison(optionsFromEnv());
   if (SWEEP_ROWS === 0) return;
-  const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })] });
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const logger = benchLogger();
+  const log = logLine;
   await withBenchLifecycle({ logger, log }, async ({ own }) => {
     const dir = await own('temp dir', await mkdtemp(path.join(os.tmpdir(), 'memgate-bench-')), (d) => rm(d, { recursive: true, force: true }));
     const db = await own('MariaDB', await startEmbeddedMariadb({ dataDir: dir, port: await freePort(), database: 'bench', logger }), (d) => d.stop());

@@ -1,5 +1,6 @@
 // The comparison's settings: what each BENCH_* environment variable sets, and the defaults.
 import type { Workload } from './load.js';
+import { logLine } from '../lifecycle.js';
 import { TARGET_NAMES, type TargetName } from './report.js';
 
 export interface ComparisonOptions {
@@ -70,7 +71,7 @@ export const DEFAULT_OPTIONS: ComparisonOptions = {
   slowReaderRequests: 1_000_000,
   jsonPath: 'bench-results.json',
   gatewayArgs: [],
-  log: (line) => process.stderr.write(`${line}\n`),
+  log: logLine,
 };
 
 /** Options from BENCH_* environment variables; unset ones keep their defaults. */

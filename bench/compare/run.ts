@@ -7,8 +7,7 @@
 // table's cells), connection-scale.ts (part 3), report.ts and run-report.ts (what is printed).
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import winston from 'winston';
-import { runAsScript, withBenchLifecycle, type BenchLifecycle } from '../lifecycle.js';
+import { benchLogger, runAsScript, withBenchLifecycle, type BenchLifecycle } from '../lifecycle.js';
 import { measureCells, type LoadBase } from './cells.js';
 import { measureConnectionScale, type ConnectionScaleResult } from './connection-scale.js';
 import { guestHaltPollNs, loopbackRoundTripMs } from './loopback.js';
@@ -102,7 +101,7 @@ export async function runComparison(partial: Partial<ComparisonOptions> = {}): P
   fitToOpenFiles(options, notes);
   const loadAvgBefore = os.loadavg();
   const started = Date.now();
-  const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })] });
+  const logger = benchLogger();
 
   return withBenchLifecycle({ logger, log }, async (lifecycle) => {
     const loopbackBeforeMs = await loopback('before', notes);

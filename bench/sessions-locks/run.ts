@@ -9,7 +9,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import winston from 'winston';
 import { layoutFor } from '../../src/embedded/layout.js';
 import { startEmbeddedMariadb } from '../../src/embedded/mariadb.js';
 import { parseDatabaseUrl } from '../../src/store/db-url.js';
@@ -19,7 +18,7 @@ import { SqlSession } from '../../src/store/sql-session.js';
 import { roundOrders } from '../compare/interleave.js';
 import { benchValue } from '../compare/load.js';
 import { freePort, pidFromFile } from '../compare/processes.js';
-import { withBenchLifecycle } from '../lifecycle.js';
+import { benchLogger, logLine, withBenchLifecycle } from '../lifecycle.js';
 import { pageViews } from './designs.js';
 import { HEARTBEAT_SQL, LOCK_TABLES_DDL } from './lock-sql.js';
 import { cellFigures, cellName, estimateSeconds, formatTable, lockOptionsFromEnv, planCells, type SliceResult } from './plan.js';
@@ -32,8 +31,8 @@ const HEARTBEAT_MS = 1000;
 
 async function main(): Promise<void> {
   const options = lockOptionsFromEnv(process.env);
-  const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })] });
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const logger = benchLogger();
+  const log = logLine;
   const cells = planCells();
   await withBenchLifecycle({ logger, log }, async (lifecycle) => {
     const { own } = lifecycle;

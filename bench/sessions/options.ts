@@ -1,6 +1,8 @@
 // The session benchmark's settings: what each BENCH_SESSIONS_* environment variable sets, the
 // defaults, and the workloads (processes × ids) a run goes through.
 
+import { logLine } from '../lifecycle.js';
+
 /** The session stores compared, in the order the table lists them. */
 export const STORE_NAMES = ['memcached', 'memgate', 'redis-always', 'redis-everysec', 'pdo'] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
@@ -44,7 +46,7 @@ export const DEFAULT_OPTIONS: SessionBenchOptions = {
   seed: 1,
   jsonPath: 'bench-sessions.json',
   gatewayArgs: [],
-  log: (line) => process.stderr.write(`${line}\n`),
+  log: logLine,
 };
 
 function list(value: string | undefined): string[] | undefined {

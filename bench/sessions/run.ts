@@ -9,11 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import mysql from 'mysql2/promise';
-import winston from 'winston';
 import { roundOrders } from '../compare/interleave.js';
 import { serverOutputNote, reportJson } from '../compare/run-report.js';
 import { tryRun } from '../compare/processes.js';
-import { runAsScript, withBenchLifecycle } from '../lifecycle.js';
+import { benchLogger, runAsScript, withBenchLifecycle } from '../lifecycle.js';
 import { measureCell } from './cells.js';
 import { DEFAULT_OPTIONS, estimateSeconds, optionsFromEnv, workloadsOf, type SessionBenchOptions } from './options.js';
 import { checkGoals, formatCells, formatFailures, formatGoals, formatHeader, type SessionMachine, type SessionReport } from './report.js';
@@ -33,7 +32,7 @@ export async function runSessionBench(partial: Partial<SessionBenchOptions> = {}
   const notes: string[] = [];
   const loadAvgBefore = os.loadavg();
   const started = Date.now();
-  const logger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })] });
+  const logger = benchLogger();
 
   return withBenchLifecycle({ logger, log }, async (lifecycle) => {
     await lifecycle.own('PHP processes', null, () => killAllPhp());

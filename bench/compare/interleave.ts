@@ -3,6 +3,7 @@
 // raw SQL and memgate would each get the machine of their own moment; in short slices that take
 // turns in a new random order every round, the drift falls on all of them alike.
 import { loadResult, random, type LoadResult } from './load.js';
+import { concatSamples } from './stats.js';
 
 /** Puts the items in a random order in place (Fisher–Yates), drawing from rnd. */
 export function shuffle<T>(items: T[], rnd: () => number): T[] {
@@ -22,12 +23,7 @@ export function roundOrders<T>(items: readonly T[], rounds: number, seed = 1): T
 /** One cell's figures from its slices: counts add up, percentiles come from all samples together. */
 export function mergeSlices(slices: readonly LoadResult[]): LoadResult {
   if (slices.length === 1) return slices[0]!;
-  const all = new Float64Array(slices.reduce((n, s) => n + sampleCount(s), 0));
-  let at = 0;
-  for (const slice of slices) {
-    all.set(slice.samples!, at);
-    at += slice.samples!.length;
-  }
+  const all = concatSamples(slices.map(samplesOf));
   const sum = (field: 'hits' | 'misses' | 'stored' | 'errors') => slices.reduce((n, s) => n + s[field], 0);
   return loadResult(all, slices.reduce((n, s) => n + s.measuredSeconds, 0), {
     hits: sum('hits'),
@@ -38,7 +34,7 @@ export function mergeSlices(slices: readonly LoadResult[]): LoadResult {
   });
 }
 
-function sampleCount(slice: LoadResult): number {
+function samplesOf(slice: LoadResult): Float64Array {
   if (!slice.samples) throw new Error('mergeSlices: a slice was run without keepSamples');
-  return slice.samples.length;
+  return slice.samples;
 }

@@ -50,3 +50,14 @@ export class Samples {
     return this.data.subarray(0, this.length);
   }
 }
+
+/** The latency samples of several slices as one array, in slice order. */
+export function concatSamples(parts: ReadonlyArray<ArrayLike<number>>): Float64Array {
+  const all = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
+}

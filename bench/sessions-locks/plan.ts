@@ -1,6 +1,6 @@
 // What the lock-design benchmark measures and how it reports it, with no server: its settings,
 // its cells, a cell's figures from its slices, and the table.
-import { summarize } from '../compare/stats.js';
+import { concatSamples, summarize } from '../compare/stats.js';
 import { DESIGN_LABELS, DESIGN_NAMES, type DesignName } from './designs.js';
 
 export interface LockBenchOptions {
@@ -102,12 +102,7 @@ export interface CellFigures {
 export function cellFigures(slices: readonly SliceResult[]): CellFigures {
   const sum = (field: 'seconds' | 'attempts' | 'busy' | 'errors' | 'fsyncs' | 'commits' | 'cpuSeconds') =>
     slices.reduce((n, s) => n + s[field], 0);
-  const all = new Float64Array(slices.reduce((n, s) => n + s.samples.length, 0));
-  let at = 0;
-  for (const slice of slices) {
-    all.set(slice.samples, at);
-    at += slice.samples.length;
-  }
+  const all = concatSamples(slices.map((slice) => slice.samples));
   const views = all.length;
   const perView = (total: number) => (views > 0 ? total / views : Number.NaN);
   const latency = summarize(all);

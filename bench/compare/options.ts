@@ -1,5 +1,6 @@
 // The comparison's settings: what each BENCH_* environment variable sets, and the defaults.
 import type { Workload } from './load.js';
+import { atLeast, members, wholeNumbers } from '../env-options.js';
 import { logLine } from '../lifecycle.js';
 import { TARGET_NAMES, type TargetName } from './report.js';
 
@@ -28,34 +29,6 @@ export interface ComparisonOptions {
   log: (line: string) => void;
 }
 
-function list(value: string | undefined): string[] | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-function numbers(value: string | undefined, name: string): number[] | undefined {
-  const items = list(value);
-  if (!items) return undefined;
-  return items.map((item) => {
-    const n = Number(item);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: not a positive whole number: ${item}`);
-    return n;
-  });
-}
-
-function oneOf<T extends string>(items: string[] | undefined, allowed: readonly T[], name: string): T[] | undefined {
-  if (!items) return undefined;
-  for (const item of items) if (!allowed.includes(item as T)) throw new Error(`${name}: ${item} is not one of ${allowed.join(', ')}`);
-  return items as T[];
-}
-
-function positive(value: string | undefined, name: string, min = 0): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name}: expected a number >= ${min}, got ${value}`);
-  return n;
-}
-
 export const DEFAULT_OPTIONS: ComparisonOptions = {
   seconds: 3,
   warmupSeconds: 0.5,
@@ -80,16 +53,16 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Co
   const set = <K extends keyof ComparisonOptions>(key: K, value: ComparisonOptions[K] | undefined) => {
     if (value !== undefined) options[key] = value;
   };
-  set('seconds', positive(env['BENCH_SECONDS'], 'BENCH_SECONDS', 0.1));
-  set('warmupSeconds', positive(env['BENCH_WARMUP_SECONDS'], 'BENCH_WARMUP_SECONDS'));
-  set('workloads', oneOf(list(env['BENCH_WORKLOADS']), ['get', 'set', 'mix'] as const, 'BENCH_WORKLOADS'));
-  set('concurrencies', numbers(env['BENCH_CONCURRENCY'], 'BENCH_CONCURRENCY'));
-  set('targets', oneOf(list(env['BENCH_TARGETS']), TARGET_NAMES, 'BENCH_TARGETS'));
-  set('depths', numbers(env['BENCH_DEPTH'], 'BENCH_DEPTH'));
-  set('keyCount', positive(env['BENCH_KEYS'], 'BENCH_KEYS', 1));
-  set('valueSize', positive(env['BENCH_VALUE_SIZE'], 'BENCH_VALUE_SIZE', 1));
-  set('totalConnections', positive(env['BENCH_CONNECTIONS_TOTAL'], 'BENCH_CONNECTIONS_TOTAL'));
-  set('slowReaderRequests', positive(env['BENCH_SLOW_READER_REQUESTS'], 'BENCH_SLOW_READER_REQUESTS', 1));
+  set('seconds', atLeast(env['BENCH_SECONDS'], 'BENCH_SECONDS', 0.1));
+  set('warmupSeconds', atLeast(env['BENCH_WARMUP_SECONDS'], 'BENCH_WARMUP_SECONDS', 0));
+  set('workloads', members(env['BENCH_WORKLOADS'], ['get', 'set', 'mix'] as const, 'BENCH_WORKLOADS'));
+  set('concurrencies', wholeNumbers(env['BENCH_CONCURRENCY'], 'BENCH_CONCURRENCY'));
+  set('targets', members(env['BENCH_TARGETS'], TARGET_NAMES, 'BENCH_TARGETS'));
+  set('depths', wholeNumbers(env['BENCH_DEPTH'], 'BENCH_DEPTH'));
+  set('keyCount', atLeast(env['BENCH_KEYS'], 'BENCH_KEYS', 1));
+  set('valueSize', atLeast(env['BENCH_VALUE_SIZE'], 'BENCH_VALUE_SIZE', 1));
+  set('totalConnections', atLeast(env['BENCH_CONNECTIONS_TOTAL'], 'BENCH_CONNECTIONS_TOTAL', 0));
+  set('slowReaderRequests', atLeast(env['BENCH_SLOW_READER_REQUESTS'], 'BENCH_SLOW_READER_REQUESTS', 1));
   set('jsonPath', env['BENCH_JSON'] || undefined);
   set('gatewayArgs', env['BENCH_GATEWAY_ARGS']?.split(/\s+/).filter(Boolean));
   return options;

@@ -1,6 +1,7 @@
 // What the lock-design benchmark measures and how it reports it, with no server: its settings,
 // its cells, a cell's figures from its slices, and the table.
 import { concatSamples, summarize } from '../compare/stats.js';
+import { atLeast } from '../env-options.js';
 import { DESIGN_LABELS, DESIGN_NAMES, type DesignName } from './designs.js';
 
 export interface LockBenchOptions {
@@ -14,19 +15,9 @@ export interface LockBenchOptions {
 
 export const DEFAULT_LOCK_OPTIONS: LockBenchOptions = { seconds: 14, rounds: 4, warmupSeconds: 0.4 };
 
-function number(env: NodeJS.ProcessEnv, name: string, min: number, whole: boolean): number | undefined {
-  const text = env[name];
-  if (text === undefined || text.trim() === '') return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < min || (whole && !Number.isInteger(n))) {
-    throw new Error(`${name}: expected ${whole ? 'a whole number' : 'a number'} >= ${min}, got ${text}`);
-  }
-  return n;
-}
-
 export function lockOptionsFromEnv(env: NodeJS.ProcessEnv): LockBenchOptions {
-  const seconds = number(env, 'BENCH_LOCKS_SECONDS', 0.4, false) ?? DEFAULT_LOCK_OPTIONS.seconds;
-  const rounds = number(env, 'BENCH_LOCKS_ROUNDS', 1, true) ?? DEFAULT_LOCK_OPTIONS.rounds;
+  const seconds = atLeast(env['BENCH_LOCKS_SECONDS'], 'BENCH_LOCKS_SECONDS', 0.4) ?? DEFAULT_LOCK_OPTIONS.seconds;
+  const rounds = atLeast(env['BENCH_LOCKS_ROUNDS'], 'BENCH_LOCKS_ROUNDS', 1, true) ?? DEFAULT_LOCK_OPTIONS.rounds;
   // A short run keeps the warm-up in proportion to its slices.
   const warmupSeconds = Math.min(DEFAULT_LOCK_OPTIONS.warmupSeconds, seconds / rounds / 2);
   return { seconds, rounds, warmupSeconds };

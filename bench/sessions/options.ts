@@ -1,6 +1,7 @@
 // The session benchmark's settings: what each BENCH_SESSIONS_* environment variable sets, the
 // defaults, and the workloads (processes × ids) a run goes through.
 
+import { atLeast, members, wholeNumbers } from '../env-options.js';
 import { logLine } from '../lifecycle.js';
 
 /** The session stores compared, in the order the table lists them. */
@@ -49,34 +50,6 @@ export const DEFAULT_OPTIONS: SessionBenchOptions = {
   log: logLine,
 };
 
-function list(value: string | undefined): string[] | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-function atLeast(value: string | undefined, name: string, min: number): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name}: expected a number >= ${min}, got ${value}`);
-  return n;
-}
-
-function wholeNumbers(value: string | undefined, name: string): number[] | undefined {
-  return list(value)?.map((item) => {
-    const n = Number(item);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: not a positive whole number: ${item}`);
-    return n;
-  });
-}
-
-function members<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T[] | undefined {
-  const items = list(value);
-  if (!items) return undefined;
-  for (const item of items) if (!allowed.includes(item as T)) throw new Error(`${name}: ${item} is not one of ${allowed.join(', ')}`);
-  // The table's order, not the order given: rows of a store stay in one place across runs.
-  return allowed.filter((a) => items.includes(a));
-}
-
 /** Options from BENCH_SESSIONS_* (and BENCH_GATEWAY_ARGS); unset ones keep their defaults. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<SessionBenchOptions> {
   const options: Partial<SessionBenchOptions> = {};
@@ -85,9 +58,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Se
   };
   set('seconds', atLeast(env['BENCH_SESSIONS_SECONDS'], 'BENCH_SESSIONS_SECONDS', 0.5));
   set('warmupSeconds', atLeast(env['BENCH_SESSIONS_WARMUP_SECONDS'], 'BENCH_SESSIONS_WARMUP_SECONDS', 0));
-  set('stores', members(env['BENCH_SESSIONS_STORES'], STORE_NAMES, 'BENCH_SESSIONS_STORES'));
+  set('stores', members(env['BENCH_SESSIONS_STORES'], STORE_NAMES, 'BENCH_SESSIONS_STORES', true));
   set('procs', wholeNumbers(env['BENCH_SESSIONS_PROCS'], 'BENCH_SESSIONS_PROCS'));
-  set('ids', members(env['BENCH_SESSIONS_IDS'], ID_MODES, 'BENCH_SESSIONS_IDS'));
+  set('ids', members(env['BENCH_SESSIONS_IDS'], ID_MODES, 'BENCH_SESSIONS_IDS', true));
   const seed = atLeast(env['BENCH_SESSIONS_SEED'], 'BENCH_SESSIONS_SEED', 0);
   set('seed', seed === undefined ? undefined : Math.floor(seed));
   set('jsonPath', env['BENCH_SESSIONS_JSON'] || undefined);

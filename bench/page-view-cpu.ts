@@ -13,13 +13,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { layoutFor } from '../src/embedded/layout.js';
-import { startEmbeddedMariadb } from '../src/embedded/mariadb.js';
 import { HEADER_LENGTH, Opcode, Status } from '../src/protocol/binary/opcodes.js';
 import { binaryRequest } from './compare/memcache-protocol.js';
 import { benchValue, runLoad } from './compare/load.js';
-import { freePort, pidFromFile, processCpuSeconds, startGateway, systemCpuSeconds } from './compare/processes.js';
+import { processCpuSeconds, startGateway, systemCpuSeconds } from './compare/processes.js';
 import { benchLogger, logLine, withBenchLifecycle } from './lifecycle.js';
+import { startBenchMariadb } from './mariadb.js';
 
 const HOST = '127.0.0.1';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
@@ -229,8 +228,8 @@ async function main(): Promise<void> {
     const { own } = lifecycle;
     const dir = await own('temp dir', await mkdtemp(path.join(os.tmpdir(), 'memgate-page-view-')), (d) => rm(d, { recursive: true, force: true }));
     log('starting MariaDB and memgate …');
-    const db = await own('MariaDB', await startEmbeddedMariadb({ dataDir: dir, port: await freePort(), database: 'bench', logger }), (d) => d.stop());
-    const dbPid = pidFromFile(layoutFor(dir).pidFile);
+    const db = await startBenchMariadb(lifecycle, { dataDir: dir, database: 'bench', logger });
+    const dbPid = db.pid;
     if (dbPid === null) throw new Error('cannot find the MariaDB process');
     const gateway = await own('memgate', await startGateway({ dbUrl: db.url, table: 'bench_kv' }), (g) => g.stop());
     const pids = { gateway: gateway.pid, db: dbPid };

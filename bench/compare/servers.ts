@@ -4,15 +4,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import type { Logger } from 'winston';
-import { layoutFor } from '../../src/embedded/layout.js';
-import { startEmbeddedMariadb } from '../../src/embedded/mariadb.js';
 import type { BenchLifecycle } from '../lifecycle.js';
+import { startBenchMariadb } from '../mariadb.js';
 import type { LoadBase } from './cells.js';
 import { benchKeys, benchValue, runLoad, type LoadResult, type MemcacheTarget, type SqlTarget } from './load.js';
 import type { ComparisonOptions } from './options.js';
-import { freePort, pidFromFile, startGateway, startMemcached, type ServerProcess } from './processes.js';
+import { startGateway, startMemcached, type ServerProcess } from './processes.js';
 import { prepareRawTable } from './raw-sql.js';
 import type { TargetName } from './report.js';
 
@@ -45,12 +43,7 @@ export async function startServers({ options, base, lifecycle, logger, log }: St
   const { own } = lifecycle;
   const dir = await own('temp dir', await mkdtemp(path.join(os.tmpdir(), 'memgate-compare-')), (d) => rm(d, { recursive: true, force: true }));
   log('starting MariaDB …');
-  const db = await own('MariaDB', await startEmbeddedMariadb({ dataDir: dir, port: await freePort(), database: 'bench', logger }), (d) => d.stop());
-  const dbPid = pidFromFile(layoutFor(dir).pidFile);
-  const probe = await mysql.createConnection({ uri: db.url });
-  const [versionRows] = await probe.query('SELECT VERSION() AS v');
-  await probe.end();
-  const mariadbVersion = (versionRows as Array<{ v: string }>)[0]!.v;
+  const db = await startBenchMariadb(lifecycle, { dataDir: dir, database: 'bench', logger });
 
   if (options.targets.includes('raw-sql')) {
     const keys = benchKeys(options.keyCount, base.keyPrefix);
@@ -71,7 +64,7 @@ export async function startServers({ options, base, lifecycle, logger, log }: St
     memcached = await own('memcached', await startMemcached(), (m) => m.stop());
     await fill(memcached.port, base);
   }
-  return { dbUrl: db.url, dbPid, mariadbVersion, gateway, memcached };
+  return { dbUrl: db.url, dbPid: db.pid, mariadbVersion: db.version, gateway, memcached };
 }
 
 /** `memgate serve` on the comparison's table, with the run's extra flags. */

@@ -9,16 +9,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { layoutFor } from '../../src/embedded/layout.js';
-import { startEmbeddedMariadb } from '../../src/embedded/mariadb.js';
 import { parseDatabaseUrl } from '../../src/store/db-url.js';
 import { schemaStatements } from '../../src/store/schema.js';
 import { rowsOf } from '../../src/store/sql/results.js';
 import { SqlSession } from '../../src/store/sql-session.js';
 import { roundOrders } from '../compare/interleave.js';
 import { benchValue } from '../compare/load.js';
-import { freePort, pidFromFile } from '../compare/processes.js';
 import { benchLogger, logLine, withBenchLifecycle } from '../lifecycle.js';
+import { startBenchMariadb } from '../mariadb.js';
 import { pageViews } from './designs.js';
 import { HEARTBEAT_SQL, LOCK_TABLES_DDL } from './lock-sql.js';
 import { cellFigures, cellName, estimateSeconds, formatTable, lockOptionsFromEnv, planCells, type SliceResult } from './plan.js';
@@ -38,16 +36,16 @@ async function main(): Promise<void> {
     const { own } = lifecycle;
     const dir = await own('temp dir', await mkdtemp(path.join(os.tmpdir(), 'memgate-locks-')), (d) => rm(d, { recursive: true, force: true }));
     log('starting MariaDB …');
-    const db = await own('MariaDB', await startEmbeddedMariadb({
-      dataDir: dir, port: await freePort(), database: 'locks', logger, extraServerArgs: ['--innodb-flush-log-at-trx-commit=1'],
-    }), (d) => d.stop());
-    const dbPid = pidFromFile(layoutFor(dir).pidFile);
+    const db = await startBenchMariadb(lifecycle, {
+      dataDir: dir, database: 'locks', logger, extraServerArgs: ['--innodb-flush-log-at-trx-commit=1'],
+    });
+    const dbPid = db.pid;
     if (dbPid === null) throw new Error('cannot find the MariaDB process');
     const endpoint = parseDatabaseUrl(db.url);
     const open = () => SqlSession.open({ endpoint, connectTimeoutMs: 10_000, wsrepSyncWait: 0 });
     const admin = await own('admin connection', await open(), (s) => s.destroy());
     for (const statement of [...(await schemaStatements('innodb', TABLE)), ...LOCK_TABLES_DDL]) await admin.query(statement);
-    const version = rowsOf<{ v: string }>(await admin.query('SELECT VERSION() AS v'))[0]!.v;
+    const { version } = db;
     const statusNames = rowsOf<{ Variable_name: string }>(await admin.query("SHOW GLOBAL STATUS LIKE 'Innodb_%fsyncs'"));
     const fsyncs = fsyncCounter(statusNames.map((r) => r.Variable_name));
 

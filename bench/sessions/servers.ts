@@ -6,11 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import type { Logger } from 'winston';
-import { layoutFor } from '../../src/embedded/layout.js';
-import { startEmbeddedMariadb } from '../../src/embedded/mariadb.js';
 import { parseDatabaseUrl } from '../../src/store/db-url.js';
-import { answersLine, freePort, pidFromFile, startGateway, startMemcached, startProcess, type ServerProcess } from '../compare/processes.js';
+import { answersLine, freePort, startGateway, startMemcached, startProcess, type ServerProcess } from '../compare/processes.js';
 import type { BenchLifecycle } from '../lifecycle.js';
+import { startBenchMariadb } from '../mariadb.js';
 import type { SessionBenchOptions, StoreName } from './options.js';
 import type { PdoEndpoint, StoreEndpoints } from './stores.js';
 import { setupPdoTable } from './workers.js';
@@ -67,16 +66,11 @@ export async function startServers({ options, lifecycle, logger, log }: StartOpt
   const dir = await own('temp dir', await mkdtemp(path.join(os.tmpdir(), 'memgate-sessions-')), (d) => rm(d, { recursive: true, force: true }));
   log('starting MariaDB …');
   const dbDir = path.join(dir, 'mariadb');
-  const db = await own('MariaDB', await startEmbeddedMariadb({
-    dataDir: dbDir, port: await freePort(), database: DATABASE, logger,
+  const db = await startBenchMariadb(lifecycle, {
+    dataDir: dbDir, database: DATABASE, logger,
     // The embedded default too, but the figures rest on it: every commit is flushed.
     extraServerArgs: ['--innodb-flush-log-at-trx-commit=1'],
-  }), (d) => d.stop());
-  const dbPid = pidFromFile(layoutFor(dbDir).pidFile);
-  const probe = await mysql.createConnection({ uri: db.url });
-  const [versionRows] = await probe.query('SELECT VERSION() AS v');
-  await probe.end();
-  const mariadbVersion = (versionRows as Array<{ v: string }>)[0]!.v;
+  });
 
   const endpoints: StoreEndpoints = { memcachedPort: null, memgatePort: null, redisAlwaysPort: null, redisEverysecPort: null, pdo: null };
   const serverPids: Partial<Record<StoreName, number>> = {};
@@ -99,5 +93,5 @@ export async function startServers({ options, lifecycle, logger, log }: StartOpt
     endpoints.pdo = pdoEndpoint(db.url, PDO_TABLE);
     await setupPdoTable(endpoints.pdo);
   }
-  return { dbUrl: db.url, dbPid, mariadbVersion, endpoints, serverPids, processes };
+  return { dbUrl: db.url, dbPid: db.pid, mariadbVersion: db.version, endpoints, serverPids, processes };
 }

@@ -58,4 +58,36 @@ CREATE TABLE IF NOT EXISTS memgate_lease (
   PRIMARY KEY (name)
 ) ENGINE=NDBCLUSTER;
 
+-- Session locks (php-memcached's memc.sess.key.lock.<sid>, pecl memcache's <sid>.lock; see
+-- sessions.lockKeys). A lock means something only while the client connection that took it
+-- is open, so it pays no redo-log flush: on NDB every table is in memory and a commit
+-- flushes nothing; the lock table is NDBCLUSTER so that every SQL node sees the same locks.
+-- A row is a held lock: owner is the gateway (memgate_gateways.gateway_id) and conn_id its
+-- client connection. It is free again when its holder deletes it, when that connection
+-- closes (the gateway deletes its rows), when it expires (expiry as in the item table), or
+-- when its gateway has not written a heartbeat for sessions.lockLiveness seconds.
+CREATE TABLE IF NOT EXISTS `kv_locks` (
+  lock_key    VARBINARY(250)  NOT NULL,
+  lock_value  VARBINARY(255)  NOT NULL,
+  flags       INT UNSIGNED    NOT NULL DEFAULT 0,
+  owner       VARCHAR(64)     CHARACTER SET ascii NOT NULL,
+  conn_id     BIGINT UNSIGNED NOT NULL,
+  acquired_at INT UNSIGNED    NOT NULL,
+  expiry      INT UNSIGNED    NOT NULL DEFAULT 0,
+  -- changes on every take and refresh, so that the statement always reports the row it won
+  version     BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  PRIMARY KEY USING HASH (lock_key)
+) ENGINE=NDBCLUSTER;
+
+-- The gateways serving now: each writes heartbeat_at (unix seconds, database clock) every
+-- sessions.lockLiveness / 5 seconds and deletes its row when it stops.
+CREATE TABLE IF NOT EXISTS memgate_gateways (
+  gateway_id   VARCHAR(64)  CHARACTER SET ascii NOT NULL,
+  host         VARCHAR(255) NOT NULL,
+  pid          INT UNSIGNED NOT NULL,
+  started_at   INT UNSIGNED NOT NULL,
+  heartbeat_at INT UNSIGNED NOT NULL,
+  PRIMARY KEY USING HASH (gateway_id)
+) ENGINE=NDBCLUSTER;
+
 INSERT IGNORE INTO memgate_sequence (name, next_value) VALUES ('cas', 1);

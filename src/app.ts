@@ -1,7 +1,10 @@
 import type { Logger } from 'winston';
 import { readPasswordFile } from './auth/password-file.js';
 import { PlainAuthenticator } from './auth/plain-authenticator.js';
-import type { CommandContext } from './commands/handler.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { SessionLockService, SharedContext } from './commands/handler.js';
+import { lockKeyMatcher } from './commands/lock-keys.js';
 import { requestRunner } from './commands/request-runner.js';
 import type { GatewayConfig } from './config/schema.js';
 import { ConfigError } from './config/load-config.js';
@@ -19,7 +22,9 @@ import type { KvStore } from './store/kv-store.js';
 import { isPermanentConnectError } from './store/mysql-errors.js';
 import { MysqlKvStore } from './store/mysql-kv-store.js';
 import { createDatabasePool, type DatabaseHealth, type DatabasePool } from './store/pool.js';
-import { applySchema } from './store/schema.js';
+import { startGatewayHeartbeat } from './store/gateway-heartbeat.js';
+import { applySchema, lockTableOf } from './store/schema.js';
+import { SessionLocks } from './store/session-locks.js';
 import { sweepSettings } from './sweeper/expiry-sweeper.js';
 import { startPeriodicSweeper } from './sweeper/periodic-sweeper.js';
 import { reportedVersion } from './version.js';
@@ -61,7 +66,10 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     releasers.push('access marks', () => tableStore.flushAccesses());
     const batches = batchPolicy(config.coalesce);
     const coalescing = config.coalesce.enabled ? new CoalescingStore(tableStore, { ...config.coalesce, merge: batches.merge }) : null;
-    const ctx = commandContext(config, coalescing ?? tableStore, pool, logger, coalescing);
+    const sessionLocks = config.sessions.locks ? await startSessionLocks(config, pool, logger, releasers) : null;
+    const ctx = commandContext(config, coalescing ?? tableStore, pool, logger, coalescing, sessionLocks);
+    // Client connections are numbered per gateway; a session lock names its holder by it.
+    let nextClientId = 1;
     if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });
     const server = await startServer({
       host: config.listen.host,
@@ -71,7 +79,10 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       shutdownGraceMs: config.listen.shutdownGraceMs,
       itemSizeMax: config.items.sizeMax,
       sasl: users ? new PlainAuthenticator(users, ctx.stats) : undefined,
-    }, { runner: requestRunner(ctx, batches.run), stats: ctx.stats }, logger);
+    }, {
+      openRunner: () => requestRunner({ ...ctx, client: { id: nextClientId++, tookLocks: false } }, batches.run),
+      stats: ctx.stats,
+    }, logger);
     releasers.push('server', () => server.close());
     if (config.sweeper.interval > 0) {
       // Released before the server and the pool: a pass in flight ends after its batch.
@@ -87,6 +98,25 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     await releasers.release().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Session locks held in the lock table for this gateway's connections, and the heartbeat that
+ * tells other gateways they are still held. Stopped after the server has drained (each closed
+ * connection releases its own locks), before the pool: then whatever is left goes at once.
+ */
+async function startSessionLocks(config: GatewayConfig, pool: DatabasePool, logger: Logger, releasers: Releasers): Promise<SessionLockService> {
+  const host = hostname();
+  const pid = process.pid;
+  const id = `${host.slice(0, 40)}:${pid}:${randomBytes(4).toString('hex')}`;
+  const locks = new SessionLocks(pool, {
+    table: lockTableOf(config.db.table),
+    gateway: { id, host, pid },
+    livenessSeconds: config.sessions.lockLiveness,
+  }, logger);
+  const heartbeat = await startGatewayHeartbeat(locks, config.sessions.lockLiveness, logger);
+  releasers.push('session locks', () => heartbeat.stop());
+  return { isLockKey: lockKeyMatcher(config.sessions.lockKeys), locks };
 }
 
 async function loadUsers(path: string): Promise<Map<string, Buffer>> {
@@ -149,15 +179,18 @@ async function ensureSchema(pool: DatabasePool, config: GatewayConfig, logger: L
 
 function commandContext(
   config: GatewayConfig, store: KvStore, pool: DatabasePool, logger: Logger, coalescing: CoalescingStore | null,
-): CommandContext {
+  sessionLocks: SessionLockService | null,
+): SharedContext {
   const stats = new ServerStats();
+  const locks = sessionLocks?.locks ?? null;
   stats.trackExternal(() => {
     const { perNode, totals } = databaseCounters(pool.health());
-    return [...perNode, ...totals, ...coalescingCounters(coalescing)];
+    return [...perNode, ...totals, ...coalescingCounters(coalescing), ...lockCounters(locks)];
   });
   const version = reportedVersion();
   return {
     store,
+    sessionLocks,
     stats,
     logger,
     settings: {
@@ -180,10 +213,17 @@ function commandContext(
         ['coalesce_max_in_flight', String(config.coalesce.maxInFlight)],
         ['coalesce_window_ms', String(config.coalesce.windowMs)],
         ['db_reads', config.db.reads],
+        ['session_locks', config.sessions.locks ? 'yes' : 'no'],
+        ['session_lock_keys', config.sessions.lockKeys],
+        ['session_lock_liveness', String(config.sessions.lockLiveness)],
       ],
     },
     async extraStats() {
-      return [...databaseStats(pool, stats), ...counterLines(coalescingCounters(coalescing), stats)];
+      return [
+        ...databaseStats(pool, stats),
+        ...counterLines(coalescingCounters(coalescing), stats),
+        ...counterLines(lockCounters(locks), stats),
+      ];
     },
     async databaseTime() {
       try {
@@ -226,6 +266,20 @@ function coalescingCounters(coalescing: CoalescingStore | null): Array<[string, 
     ['coalesce_read_keys', counts.readKeys],
     ['coalesce_write_batches', counts.writeBatches],
     ['coalesce_write_sets', counts.writeSets],
+  ];
+}
+
+/** What happened to session locks through this gateway (docs/php-sessions.md names them). */
+function lockCounters(locks: SessionLocks | null): Array<[string, number]> {
+  if (!locks) return [];
+  const { counts } = locks;
+  return [
+    ['session_locks_taken', counts.taken],
+    ['session_locks_taken_over', counts.takenOver],
+    ['session_locks_busy', counts.busy],
+    ['session_locks_released', counts.released],
+    ['session_locks_released_on_close', counts.releasedOnClose],
+    ['session_locks_refused_releases', counts.refusedReleases],
   ];
 }
 

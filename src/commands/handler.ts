@@ -4,6 +4,8 @@ import type { Response } from '../model/response.js';
 import type { ServerStats } from '../stats/server-stats.js';
 import type { BatchPolicy } from '../store/batch-policy.js';
 import type { KvStore } from '../store/kv-store.js';
+import type { SessionLocks } from '../store/session-locks.js';
+import type { KeyMatcher } from './lock-keys.js';
 
 export interface CommandSettings {
   version: string;
@@ -12,15 +14,36 @@ export interface CommandSettings {
   report: Array<[string, string]>;
 }
 
-/** What a handler may use: no sockets, no framing, no wire bytes. */
-export interface CommandContext {
+/** Session locks (sessions.locks): which keys are locks, and where they are held. */
+export interface SessionLockService {
+  isLockKey: KeyMatcher;
+  locks: SessionLocks;
+}
+
+/** The client connection a request came from, as the commands know it. */
+export interface ClientSession {
+  /** unique within this gateway process */
+  id: number;
+  /** it took a session lock at least once: its locks are released when it closes */
+  tookLocks: boolean;
+}
+
+/** What every connection's handlers share. */
+export interface SharedContext {
   store: KvStore;
+  /** null: sessions.locks off, every key has plain memcached semantics */
+  sessionLocks: SessionLockService | null;
   stats: ServerStats;
   settings: CommandSettings;
   logger: Logger;
   /** extra general stats lines (e.g. database health) */
   extraStats(): Promise<Array<[string, string]>>;
   databaseTime(): Promise<number | null>;
+}
+
+/** What a handler may use: no sockets, no framing, no wire bytes. */
+export interface CommandContext extends SharedContext {
+  client: ClientSession;
 }
 
 export type RequestOf<K extends RequestKind> = Extract<Request, { kind: K }>;

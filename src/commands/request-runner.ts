@@ -4,33 +4,52 @@ import type { Response } from '../model/response.js';
 import { DatabaseQueryError, DatabaseUnavailableError } from '../store/errors.js';
 import type { CommandContext, RunLimits } from './handler.js';
 import { executeCommand, handlerFor } from './index.js';
+import { executeLockRequest, isLockRequest } from './session-lock.js';
 
 /**
- * Runs requests through the handlers. A pipelined run of requests whose handler has a batch
- * executor (plain gets, plain sets) is answered by one store call, within `limits`.
+ * Runs one client connection's requests through the handlers. A pipelined run of requests
+ * whose handler has a batch executor (plain gets, plain sets) is answered by one store call,
+ * within `limits`. Requests about session lock keys run alone, through session-lock.ts, and
+ * the locks the connection still holds are released when it closes.
  */
 export function requestRunner(ctx: CommandContext, limits: RunLimits): RequestRunner {
+  const lockService = ctx.sessionLocks;
+  const isLock = (request: Request) => lockService !== null && isLockRequest(request, lockService);
+  let running: Promise<unknown> = Promise.resolve();
   return {
     runLength(peek) {
       const first = peek(0)!;
       const batch = handlerFor(first).batch;
-      if (!batch?.joins(first)) return 1;
+      if (!batch?.joins(first) || isLock(first)) return 1;
       const run = batch.startRun(first, limits);
       let length = 1;
-      for (let next = peek(1); next?.kind === first.kind && batch.joins(next) && run.add(next); next = peek(length)) length++;
+      for (let next = peek(1); next?.kind === first.kind && batch.joins(next) && !isLock(next) && run.add(next); next = peek(length)) length++;
       return length;
     },
-    async run(requests) {
-      const first = requests[0]!;
-      try {
-        if (requests.length === 1) return [await executeCommand(first, ctx)];
-        return await handlerFor(first).batch!.execute(requests, ctx);
-      } catch (error) {
-        const response = failure(first, error, ctx);
-        return requests.map(() => response);
-      }
+    run(requests) {
+      const done = execute(requests);
+      running = done;
+      return done;
+    },
+    close() {
+      // A lock taken by a request still running must go too: release after it ends.
+      void running.then(() => {
+        if (ctx.client.tookLocks) lockService?.locks.connectionClosed(ctx.client.id);
+      });
     },
   };
+
+  async function execute(requests: Request[]): Promise<Response[]> {
+    const first = requests[0]!;
+    try {
+      if (lockService && isLock(first)) return [await executeLockRequest(first, ctx, lockService)];
+      if (requests.length === 1) return [await executeCommand(first, ctx)];
+      return await handlerFor(first).batch!.execute(requests, ctx);
+    } catch (error) {
+      const response = failure(first, error, ctx);
+      return requests.map(() => response);
+    }
+  }
 }
 
 /** A failed command answers SERVER_ERROR; the message of a database failure tells the client why. */

@@ -101,7 +101,7 @@ export const FORMATS = {
     placeholder: '<name>',
     validate(value) {
       if (typeof value !== 'string' || !TABLE_NAME_PATTERN.test(value)) {
-        throw new Error('not a plain identifier: letters, digits and _, not starting with a digit, at most 64 characters');
+        throw new Error('not a plain identifier: letters, digits and _, not starting with a digit, at most 58 characters (memgate adds _locks for the session lock table)');
       }
     },
   },

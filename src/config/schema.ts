@@ -117,6 +117,20 @@ export const configSchema = {
       format: 'whole-number', default: 0, env: 'MEMGATE_COALESCE_WINDOW_MS', arg: 'coalesce-window-ms',
     },
   },
+  sessions: {
+    locks: {
+      doc: 'Session locks (keys matching sessions.lockKeys) belong to the client connection that took them: released when it closes, taken over when its gateway has been silent for sessions.lockLiveness seconds, and released only by their holder. They are kept in a lock table that pays no disk flush. false: lock keys are items like any other, with plain memcached semantics.',
+      format: 'bool', default: true, env: 'MEMGATE_SESSION_LOCKS', arg: 'session-locks',
+    },
+    lockKeys: {
+      doc: 'Which keys are session locks: comma-separated patterns, * standing for any characters. The defaults are php-memcached\'s lock keys (memc.sess.key.lock.<id>, for the default memcached.sess_prefix) and pecl memcache\'s (<id>.lock).',
+      format: 'text', default: 'memc.sess.key.lock.*,*.lock', env: 'MEMGATE_SESSION_LOCK_KEYS', arg: 'session-lock-keys',
+    },
+    lockLiveness: {
+      doc: 'Seconds after which a gateway that has stopped writing its heartbeat (killed, host lost) counts as dead, and other gateways take its session locks over. It writes one every fifth of this.',
+      format: 'positive-int', default: 5, env: 'MEMGATE_SESSION_LOCK_LIVENESS', arg: 'session-lock-liveness',
+    },
+  },
   sasl: {
     passwordFile: {
       doc: 'File of username:password lines (memcached\'s MEMCACHED_SASL_PWDB format). When set, clients must authenticate with SASL PLAIN over the binary protocol, and text connections are refused, as with memcached -S. Empty: no authentication.',

@@ -5,6 +5,7 @@ import type { Response } from './response.js';
  * The contract between a connection and the command layer, in the model so that neither
  * imports the other: the connection queues requests, asks how many of them run together,
  * runs them, and writes the responses in order; src/commands/request-runner.ts implements it.
+ * Each connection has a runner of its own.
  */
 export interface RequestRunner {
   /**
@@ -14,4 +15,9 @@ export interface RequestRunner {
   runLength(peek: (index: number) => Request | undefined): number;
   /** One response per request, in order. Failures are answered, not thrown. */
   run(requests: Request[]): Promise<Response[]>;
+  /**
+   * The client connection has closed: called once, maybe while a run is in flight; run is not
+   * called after it. What the connection held (its session locks) is released.
+   */
+  close(): void;
 }

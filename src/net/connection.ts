@@ -17,7 +17,8 @@ export interface ConnectionOptions {
 
 /** What a connection is given to serve its client; it counts bytes and connections in stats. */
 export interface ConnectionServices {
-  runner: RequestRunner;
+  /** a runner for one new connection, closed when the connection closes */
+  openRunner(): RequestRunner;
   stats: ServerStats;
 }
 
@@ -41,6 +42,7 @@ export class ClientConnection {
   /** reply bytes produced but not yet handed to the socket */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private readonly runner: RequestRunner;
 
   constructor(
     private readonly socket: Socket,
@@ -48,6 +50,7 @@ export class ClientConnection {
     private readonly options: ConnectionOptions,
     private readonly logger: Logger,
   ) {
+    this.runner = services.openRunner();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.updateFlow());
@@ -55,6 +58,7 @@ export class ClientConnection {
     socket.on('close', () => {
       this.ending = true;
       this.queue.length = 0;
+      this.runner.close();
       this.notifyIdle();
     });
     // A client that half-closes after its last request (printf … | nc -N) still gets every
@@ -177,13 +181,13 @@ export class ClientConnection {
       const event = index === 0 ? first : this.queue[index - 1];
       return event?.type === 'request' ? event.request : undefined;
     };
-    const length = this.services.runner.runLength(peek);
+    const length = this.runner.runLength(peek);
     return [first, ...(this.queue.splice(0, length - 1) as RequestEvent[])];
   }
 
   private async execute(batch: RequestEvent[]): Promise<Response[]> {
     try {
-      return await this.services.runner.run(batch.map((e) => e.request));
+      return await this.runner.run(batch.map((e) => e.request));
     } catch (error) {
       // The runner answers command failures itself; this keeps a bug in it to one reply each.
       this.logger.error('request runner failed', { error: error instanceof Error ? error.stack : String(error) });

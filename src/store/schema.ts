@@ -5,29 +5,35 @@ import type { DatabasePool } from './pool.js';
 
 export type Engine = 'innodb' | 'ndb';
 
-/** Table names go into SQL text, so only plain identifiers are accepted. */
-export const TABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/**
+ * Table names go into SQL text, so only plain identifiers are accepted; at most 58 characters,
+ * so that the session lock table beside it (lockTableOf) stays within MySQL's 64.
+ */
+export const TABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,57}$/;
+
+/** The session lock table of an item table (sql/innodb.sql, `kv_locks`). */
+export const lockTableOf = (table: string): string => `${table}_locks`;
 
 const sqlFile = (engine: Engine) => new URL(`../../../sql/${engine}.sql`, import.meta.url);
 
-/** The DDL for the engine, with the configured table name in place of `kv`. */
+/** The DDL for the engine, with the configured table name in place of `kv` (and `kv_locks`). */
 export async function schemaStatements(engine: Engine, table: string): Promise<string[]> {
   if (!TABLE_NAME_PATTERN.test(table)) throw new Error(`db.table: not a valid table name: ${table}`);
   const text = await readFile(sqlFile(engine), 'utf8');
   return text
     .replace(/^--.*$/gm, '')
-    .replaceAll('`kv`', `\`${table}\``)
+    .replaceAll('`kv', `\`${table}`)
     .split(/;\s*$/m)
     .map((statement) => statement.trim())
     .filter((statement) => statement.length > 0);
 }
 
 /** The helper tables every item table needs beside it. */
-export const HELPER_TABLES = ['memgate_sequence', 'memgate_flush', 'memgate_lease'] as const;
+export const HELPER_TABLES = ['memgate_sequence', 'memgate_flush', 'memgate_lease', 'memgate_gateways'] as const;
 
 /** Which of the item table and its helper tables are not in the database yet. */
 export async function missingTables(pool: DatabasePool, table: string): Promise<string[]> {
-  const wanted = [table, ...HELPER_TABLES];
+  const wanted = [table, lockTableOf(table), ...HELPER_TABLES];
   return pool.withConnection(async (connection) => {
     const [rows] = await connection.execute(
       `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN (${wanted.map(() => '?').join(', ')})`,

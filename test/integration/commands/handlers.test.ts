@@ -45,6 +45,8 @@ describe('command handlers (real MysqlKvStore)', function () {
   beforeEach(() => {
     ctx = {
       store: new MysqlKvStore(pool, new CasAllocator(pool, 10), { table, itemSizeMax: 1024 * 1024 }, logger),
+      sessionLocks: null,
+      client: { id: 1, tookLocks: false },
       stats: new ServerStats(),
       settings: { version: '1.6.18', flushEnabled: false, report: [['flush_enabled', 'no']] },
       logger,

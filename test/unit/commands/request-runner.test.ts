@@ -18,6 +18,8 @@ const set = (key: string, bytes = 1): StoreRequest => ({
 function context(store: Partial<KvStore>, logger = captureLog().logger): CommandContext {
   return {
     store: store as KvStore,
+    sessionLocks: null,
+    client: { id: 1, tookLocks: false },
     stats: new ServerStats(),
     settings: { version: 'test', flushEnabled: false, report: [] },
     logger,

@@ -9,6 +9,14 @@ import { captureLog } from '../../helpers/database.js';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function waitUntil(done: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await delay(5);
+  }
+}
+
 /** A hit whose value is the key itself (or `size` bytes of it), for text gets. */
 const hit = (request: Request, size?: number): Response => {
   const key = request.kind === 'get' ? request.keys[0]! : Buffer.from('?');
@@ -20,6 +28,8 @@ const keyOf = (request: Request) => (request.kind === 'get' ? request.keys.map((
 interface ControlledRunner extends RequestRunner {
   /** the requests of each run() call, as keys */
   runs: string[][];
+  /** times close() was called */
+  closes: number;
 }
 
 /** A runner the test controls: runs of at most `maxRun` queued requests, answered by `answer`. */
@@ -27,6 +37,10 @@ function controlledRunner(answer: (request: Request) => Promise<Response> | Resp
   const runs: string[][] = [];
   return {
     runs,
+    closes: 0,
+    close() {
+      this.closes++;
+    },
     runLength(peek) {
       let length = 1;
       while (length < maxRun && peek(length) !== undefined) length++;
@@ -51,7 +65,7 @@ describe('ClientConnection (real sockets, controlled runner)', () => {
     log = captureLog();
     server = net.createServer({ allowHalfOpen: true }, (socket) => {
       serverSockets.push(socket);
-      new ClientConnection(socket, { runner, stats: new ServerStats() }, { itemSizeMax: 1024 * 1024, maxQueuedRequests }, log.logger);
+      new ClientConnection(socket, { openRunner: () => runner, stats: new ServerStats() }, { itemSizeMax: 1024 * 1024, maxQueuedRequests }, log.logger);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -131,6 +145,23 @@ describe('ClientConnection (real sockets, controlled runner)', () => {
     client.resume();
     expect((await reading).length).to.equal(total);
     expect(runner.runs.flat()).to.deep.equal(keys);
+  });
+
+  it('closes its runner once when the client goes with a request in flight', async () => {
+    let finish = () => undefined as void;
+    const runner = controlledRunner(async (request) => {
+      await new Promise<void>((resolve) => { finish = resolve; });
+      return hit(request);
+    });
+    const client = await connect(runner);
+    client.write('get a\r\n');
+    await waitUntil(() => runner.runs.length === 1);
+    client.destroy();
+    await delay(20);
+    finish();
+    await waitUntil(() => runner.closes > 0);
+    await delay(50);
+    expect(runner.closes).to.equal(1);
   });
 
   it('answers SERVER_ERROR when the runner throws, and goes on serving', async () => {

@@ -1,0 +1,140 @@
+import type { Request } from '../model/request.js';
+import type { Item, Response } from '../model/response.js';
+import { applyDelta } from '../store/arithmetic.js';
+import { mapKey } from '../store/kv-store.js';
+import type { CommandContext, SessionLockService } from './handler.js';
+
+// Commands on session lock keys (lock-keys.ts). A lock belongs to the client connection that
+// took it, so that it dies with its holder and only its holder can release it:
+// - add takes it (STORED) unless another connection holds it (NOT_STORED);
+// - set takes it too, or refreshes the caller's own; set to "0" is pecl memcache's release;
+// - delete releases it when the caller holds it (DELETED), and is NOT_FOUND otherwise, so a
+//   late delete from a replica or a redundant copy cannot free the next request's lock;
+// - incr/decr (pecl memcache's first try) report the held value changed, without changing
+//   it, or NOT_FOUND; the binary protocol's initial value takes a free lock;
+// - get shows a held lock's value (a lock has no CAS: 0); touch and replace change only the
+//   caller's own lock; append, prepend, cas and the meta commands mg and me find no item.
+// docs/php-sessions.md describes it for users.
+
+/** pecl memcache releases its lock by setting it to this. */
+const PECL_RELEASE_VALUE = Buffer.from('0');
+
+/** Whether a request is about a session lock key (and runs here, alone). */
+export function isLockRequest(request: Request, service: SessionLockService): boolean {
+  switch (request.kind) {
+    case 'get':
+      return request.keys.some(service.isLockKey);
+    case 'store':
+    case 'delete':
+    case 'arith':
+    case 'touch':
+    case 'metaGet':
+    case 'metaDebug':
+      return service.isLockKey(request.key);
+    default:
+      return false;
+  }
+}
+
+export async function executeLockRequest(request: Request, ctx: CommandContext, service: SessionLockService): Promise<Response> {
+  const { locks } = service;
+  const { client, stats } = ctx;
+  switch (request.kind) {
+    case 'store': {
+      stats.count('cmd_set');
+      const stored = (ok: boolean): Response => ({ kind: 'store', outcome: ok ? 'stored' : 'not_stored', cas: ok ? 0n : undefined });
+      const { key, value, flags, exptime } = request;
+      switch (request.mode) {
+        case 'add':
+        case 'set': {
+          if (request.mode === 'set' && value.equals(PECL_RELEASE_VALUE)) {
+            // Answered STORED either way, as memcached answers a set; only the holder's frees it.
+            await locks.release(client.id, key);
+            return stored(true);
+          }
+          if (request.mode === 'set' && request.cas !== 0n) return { kind: 'store', outcome: 'not_found' };
+          client.tookLocks = true;
+          return stored(await locks.take(client.id, key, value, flags, exptime, request.mode === 'set'));
+        }
+        case 'replace':
+          return stored(await locks.replace(client.id, key, value, flags, exptime));
+        case 'cas':
+          stats.count('cas_misses');
+          return { kind: 'store', outcome: 'not_found' };
+        case 'append':
+        case 'prepend':
+          return stored(false);
+      }
+      break;
+    }
+    case 'delete': {
+      const released = request.cas === undefined && !request.invalidate && (await locks.release(client.id, request.key));
+      stats.count(released ? 'delete_hits' : 'delete_misses');
+      return { kind: 'delete', outcome: released ? 'deleted' : 'not_found' };
+    }
+    case 'arith': {
+      const prefix = request.incr ? 'incr' : 'decr';
+      const held = (await locks.read([request.key])).get(mapKey(request.key));
+      if (!held && request.initial && !request.steps) {
+        client.tookLocks = true;
+        const initial = Buffer.from(request.initial.value.toString());
+        if (await locks.take(client.id, request.key, initial, 0, request.initial.exptime, false)) {
+          return { kind: 'arith', outcome: 'ok', value: request.initial.value, cas: 0n, created: true };
+        }
+        return arithmeticOn((await locks.read([request.key])).get(mapKey(request.key)), request.incr, request.delta, prefix, ctx);
+      }
+      return arithmeticOn(held, request.incr, request.delta, prefix, ctx);
+    }
+    case 'touch': {
+      const touched = await locks.touch(client.id, request.key, request.exptime);
+      stats.count('cmd_touch');
+      stats.count(touched ? 'touch_hits' : 'touch_misses');
+      return { kind: 'touch', outcome: touched ? 'touched' : 'not_found' };
+    }
+    case 'get':
+      return lockAwareGet(request.keys, request.withCas, request.touchExptime, ctx, service);
+    case 'metaGet':
+      return { kind: 'metaGet', item: null };
+    case 'metaDebug':
+      return { kind: 'metaDebug', item: null };
+  }
+  throw new Error(`not a session lock request: ${request.kind}`);
+}
+
+/** incr/decr of a held lock: the changed value is reported, and the lock left as it is. */
+function arithmeticOn(held: Item | undefined, incr: boolean, delta: bigint, prefix: 'incr' | 'decr', { stats }: CommandContext): Response {
+  if (!held) {
+    stats.count(`${prefix}_misses`);
+    return { kind: 'arith', outcome: 'not_found' };
+  }
+  stats.count(`${prefix}_hits`);
+  const changed = applyDelta(held.value, incr, delta);
+  if (!changed) return { kind: 'arith', outcome: 'non_numeric' };
+  return { kind: 'arith', outcome: 'ok', value: changed.value, cas: 0n, created: false };
+}
+
+/**
+ * A get naming lock keys: those are read from the lock table, the others from the store. gat
+ * touches the items it finds, never a lock.
+ */
+async function lockAwareGet(
+  keys: Buffer[], withCas: boolean, touchExptime: number | undefined, ctx: CommandContext, { isLockKey, locks }: SessionLockService,
+): Promise<Response> {
+  const lockKeys = keys.filter(isLockKey);
+  const itemKeys = keys.filter((key) => !isLockKey(key));
+  const [held, found] = await Promise.all([
+    locks.read(lockKeys),
+    touchExptime === undefined ? ctx.store.get(itemKeys, { access: 'record' }) : ctx.store.getAndTouch(itemKeys, touchExptime),
+  ]);
+  const items = keys.map((key): Item | null => (isLockKey(key) ? held.get(mapKey(key)) : found.get(mapKey(key))) ?? null);
+  for (const item of items) {
+    if (touchExptime === undefined) {
+      ctx.stats.count('cmd_get');
+      ctx.stats.count(item ? 'get_hits' : 'get_misses');
+    } else {
+      ctx.stats.count('cmd_touch');
+      ctx.stats.count(item ? 'touch_hits' : 'touch_misses');
+    }
+  }
+  return { kind: 'hits', items, withCas };
+}

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { CommandContext } from '../../../src/commands/handler.js';
+import { lockKeyMatcher } from '../../../src/commands/lock-keys.js';
 import { requestRunner } from '../../../src/commands/request-runner.js';
+import type { SessionLocks } from '../../../src/store/session-locks.js';
 import type { GetRequest, Request, StoreRequest } from '../../../src/model/request.js';
 import { ServerStats } from '../../../src/stats/server-stats.js';
 import { batchPolicy } from '../../../src/store/batch-policy.js';
@@ -58,6 +60,18 @@ describe('requestRunner', () => {
       expect(runLength([get('a'), set('b')])).to.equal(1);
       expect(runLength([get('a'), undefined, get('b')])).to.equal(1);
       expect(runLength([{ kind: 'version' }, { kind: 'version' }])).to.equal(1);
+    });
+
+    it('runs a request naming a session lock key alone, and ends a run before one', () => {
+      const withLocks = context({});
+      withLocks.sessionLocks = { isLockKey: lockKeyMatcher('*.lock'), locks: {} as SessionLocks };
+      const lengthWithLocks = (queue: Request[]) => requestRunner(withLocks, limits).runLength((i) => queue[i]);
+      expect(lengthWithLocks([get('a.lock'), get('b')])).to.equal(1);
+      expect(lengthWithLocks([get('a', 'b.lock'), get('c')])).to.equal(1);
+      expect(lengthWithLocks([get('a'), get('b'), get('c.lock'), get('d')])).to.equal(2);
+      expect(lengthWithLocks([set('a'), set('b.lock')])).to.equal(1);
+      // Without session locks the same keys are items like any other.
+      expect(runLength([get('a'), get('b'), get('c.lock'), get('d')])).to.equal(4);
     });
   });
 

@@ -80,7 +80,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       itemSizeMax: config.items.sizeMax,
       sasl: users ? new PlainAuthenticator(users, ctx.stats) : undefined,
     }, {
-      openRunner: () => requestRunner({ ...ctx, client: { id: nextClientId++, tookLocks: false } }, batches.run),
+      openRunner: () => requestRunner({ ...ctx, client: { id: nextClientId++, locks: 0 } }, batches.run),
       stats: ctx.stats,
     }, logger);
     releasers.push('server', () => server.close());

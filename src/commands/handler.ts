@@ -24,8 +24,12 @@ export interface SessionLockService {
 export interface ClientSession {
   /** unique within this gateway process */
   id: number;
-  /** it took a session lock at least once: its locks are released when it closes */
-  tookLocks: boolean;
+  /**
+   * session locks it may hold: counted before a take is sent (a take whose outcome was lost
+   * still counts), down when a take is refused or a release succeeds. When it closes with
+   * any, they are released.
+   */
+  locks: number;
 }
 
 /** What every connection's handlers share. */

@@ -34,7 +34,7 @@ export function requestRunner(ctx: CommandContext, limits: RunLimits): RequestRu
     close() {
       // A lock taken by a request still running must go too: release after it ends.
       void running.then(() => {
-        if (ctx.client.tookLocks) lockService?.locks.connectionClosed(ctx.client.id);
+        if (ctx.client.locks > 0) lockService?.locks.connectionClosed(ctx.client.id);
       });
     },
   };

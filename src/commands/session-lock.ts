@@ -2,7 +2,8 @@ import type { Request } from '../model/request.js';
 import type { Item, Response } from '../model/response.js';
 import { applyDelta } from '../store/arithmetic.js';
 import { mapKey } from '../store/kv-store.js';
-import type { CommandContext, SessionLockService } from './handler.js';
+import type { SessionLocks } from '../store/session-locks.js';
+import type { ClientSession, CommandContext, SessionLockService } from './handler.js';
 
 // Commands on session lock keys (lock-keys.ts). A lock belongs to the client connection that
 // took it, so that it dies with its holder and only its holder can release it:
@@ -49,12 +50,11 @@ export async function executeLockRequest(request: Request, ctx: CommandContext, 
         case 'set': {
           if (request.mode === 'set' && value.equals(PECL_RELEASE_VALUE)) {
             // Answered STORED either way, as memcached answers a set; only the holder's frees it.
-            await locks.release(client.id, key);
+            await release(client, key, locks);
             return stored(true);
           }
           if (request.mode === 'set' && request.cas !== 0n) return { kind: 'store', outcome: 'not_found' };
-          client.tookLocks = true;
-          return stored(await locks.take(client.id, key, value, flags, exptime, request.mode === 'set'));
+          return stored(await take(client, locks, (id) => locks.take(id, key, value, flags, exptime, request.mode === 'set')));
         }
         case 'replace':
           return stored(await locks.replace(client.id, key, value, flags, exptime));
@@ -68,7 +68,7 @@ export async function executeLockRequest(request: Request, ctx: CommandContext, 
       break;
     }
     case 'delete': {
-      const released = request.cas === undefined && !request.invalidate && (await locks.release(client.id, request.key));
+      const released = request.cas === undefined && !request.invalidate && (await release(client, request.key, locks));
       stats.count(released ? 'delete_hits' : 'delete_misses');
       return { kind: 'delete', outcome: released ? 'deleted' : 'not_found' };
     }
@@ -76,9 +76,8 @@ export async function executeLockRequest(request: Request, ctx: CommandContext, 
       const prefix = request.incr ? 'incr' : 'decr';
       const held = (await locks.read([request.key])).get(mapKey(request.key));
       if (!held && request.initial && !request.steps) {
-        client.tookLocks = true;
-        const initial = Buffer.from(request.initial.value.toString());
-        if (await locks.take(client.id, request.key, initial, 0, request.initial.exptime, false)) {
+        const { key, initial: { value, exptime } } = request;
+        if (await take(client, locks, (id) => locks.take(id, key, Buffer.from(value.toString()), 0, exptime, false))) {
           return { kind: 'arith', outcome: 'ok', value: request.initial.value, cas: 0n, created: true };
         }
         return arithmeticOn((await locks.read([request.key])).get(mapKey(request.key)), request.incr, request.delta, prefix, ctx);
@@ -99,6 +98,20 @@ export async function executeLockRequest(request: Request, ctx: CommandContext, 
       return { kind: 'metaDebug', item: null };
   }
   throw new Error(`not a session lock request: ${request.kind}`);
+}
+
+/** A take for the connection, counted in client.locks before it is sent. */
+async function take(client: ClientSession, locks: SessionLocks, send: (connection: number) => Promise<boolean>): Promise<boolean> {
+  client.locks++;
+  const taken = await send(client.id);
+  if (!taken) client.locks--;
+  return taken;
+}
+
+async function release(client: ClientSession, key: Buffer, locks: SessionLocks): Promise<boolean> {
+  const released = await locks.release(client.id, key);
+  if (released && client.locks > 0) client.locks--;
+  return released;
 }
 
 /** incr/decr of a held lock: the changed value is reported, and the lock left as it is. */

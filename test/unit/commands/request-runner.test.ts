@@ -21,7 +21,7 @@ function context(store: Partial<KvStore>, logger = captureLog().logger): Command
   return {
     store: store as KvStore,
     sessionLocks: null,
-    client: { id: 1, tookLocks: false },
+    client: { id: 1, locks: 0 },
     stats: new ServerStats(),
     settings: { version: 'test', flushEnabled: false, report: [] },
     logger,

@@ -22,9 +22,15 @@ export interface LockRow {
 
 const EXPIRED = `(expiry <> 0 AND expiry <= ${NOW})`;
 
-/** The holder's gateway has stopped writing heartbeats (the parameter: seconds it may miss). */
-const OWNER_DEAD = `owner NOT IN (
-      SELECT gateway_id FROM memgate_gateways WHERE heartbeat_at > ${NOW} - ?)`;
+/**
+ * The lock is orphaned: its gateway has written no heartbeat for the liveness period (both
+ * parameters: its seconds). A lock younger than that period is never orphaned: after a
+ * database restart or a Galera writer failover, a gateway's first locks on the new node can
+ * come before its first heartbeat there. A dead gateway's locks are still free within the
+ * period of its death, since each was taken before it, and its last heartbeat too.
+ */
+const ORPHANED = `(acquired_at <= ${NOW} - ? AND owner NOT IN (
+      SELECT gateway_id FROM memgate_gateways WHERE heartbeat_at > ${NOW} - ?))`;
 
 const OWN = '(owner = ? AND conn_id = ?)';
 
@@ -38,7 +44,7 @@ const OWN = '(owner = ? AND conn_id = ?)';
  * affectedRows: 1 taken, 2 taken over (or refreshed), 0 held by another.
  */
 function takeSql(table: string, ownIsFree: boolean): string {
-  const free = ownIsFree ? `(${EXPIRED} OR ${OWNER_DEAD} OR ${OWN})` : `(${EXPIRED} OR ${OWNER_DEAD})`;
+  const free = ownIsFree ? `(${EXPIRED} OR ${ORPHANED} OR ${OWN})` : `(${EXPIRED} OR ${ORPHANED})`;
   return `INSERT INTO ${quote(table)} (lock_key, lock_value, flags, owner, conn_id, acquired_at, expiry)
     VALUES (?, ?, ?, ?, ?, ${NOW}, ${EXPIRY_SQL})
     ON DUPLICATE KEY UPDATE
@@ -72,15 +78,15 @@ function releaseGatewaySql(table: string): string {
   return `DELETE FROM ${quote(table)} WHERE owner = ?`;
 }
 
-/** Rows nobody holds any more: expired, or of a dead gateway. Parameter: liveness seconds. */
+/** Rows nobody holds any more: expired, or orphaned. */
 function deleteFreeSql(table: string): string {
-  return `DELETE FROM ${quote(table)} WHERE ${EXPIRED} OR ${OWNER_DEAD}`;
+  return `DELETE FROM ${quote(table)} WHERE ${EXPIRED} OR ${ORPHANED}`;
 }
 
-/** The held locks among n keys. Parameters: the keys, then liveness seconds. */
+/** The held locks among n keys. Parameters: the keys, then ORPHANED's. */
 function readSql(table: string, n: number): string {
   return `SELECT lock_key, lock_value, flags FROM ${quote(table)}
-    WHERE lock_key IN (${placeholders(n)}) AND NOT ${EXPIRED} AND NOT ${OWNER_DEAD}`;
+    WHERE lock_key IN (${placeholders(n)}) AND NOT ${EXPIRED} AND NOT ${ORPHANED}`;
 }
 
 export function sessionLockStatements(table: string, livenessSeconds: number) {
@@ -94,6 +100,7 @@ export function sessionLockStatements(table: string, livenessSeconds: number) {
   const deleteFree = deleteFreeSql(table);
   const read = perSize((n) => readSql(table, n));
   const own = (holder: LockHolder) => [holder.gateway, holder.connection];
+  const liveness = [livenessSeconds, livenessSeconds];
 
   return {
     /**
@@ -104,7 +111,7 @@ export function sessionLockStatements(table: string, livenessSeconds: number) {
     async take(
       c: Connection, key: Buffer, value: Buffer, flags: number, exptime: number, holder: LockHolder, ownIsFree: boolean,
     ): Promise<'taken' | 'taken_over' | 'busy'> {
-      const free = ownIsFree ? [livenessSeconds, ...own(holder)] : [livenessSeconds];
+      const free = ownIsFree ? [...liveness, ...own(holder)] : liveness;
       const params = [key, value, flags, ...own(holder), ...expiryParams(exptime), ...free, ...own(holder)];
       const affected = affectedRows(await c.execute(ownIsFree ? takeOrRefresh : take, params));
       return affected === 1 ? 'taken' : affected === 2 ? 'taken_over' : 'busy';
@@ -130,11 +137,11 @@ export function sessionLockStatements(table: string, livenessSeconds: number) {
     },
     /** deletes rows of expired locks and of dead gateways' locks; how many */
     async deleteFree(c: Connection): Promise<number> {
-      return affectedRows(await c.execute(deleteFree, [livenessSeconds]));
+      return affectedRows(await c.execute(deleteFree, liveness));
     },
     /** the held locks among the keys (distinct keys) */
     async read(c: Connection, keys: Buffer[]): Promise<LockRow[]> {
-      return rowsOf<LockRow>(await c.execute(read(keys.length), [...keys, livenessSeconds]));
+      return rowsOf<LockRow>(await c.execute(read(keys.length), [...keys, ...liveness]));
     },
   };
 }

@@ -91,14 +91,26 @@ describe('SessionLocks (real MariaDB)', function () {
     expect(await silent.take(1, lock, ONE, 0, 0, false)).to.equal(true);
     expect(await b.take(1, lock, ONE, 0, 0, false)).to.equal(false);
     await sql('UPDATE memgate_gateways SET heartbeat_at = heartbeat_at - 6 WHERE gateway_id = ?', [silent.gateway.id]);
+    expect(await b.take(1, lock, ONE, 0, 0, false), 'a lock younger than the liveness period is held').to.equal(false);
+    await sql(`UPDATE \`${lockTableOf(table)}\` SET acquired_at = acquired_at - 6 WHERE lock_key = ?`, [lock]);
     expect((await b.read([lock])).size, 'a dead gateway\'s lock reads as free').to.equal(0);
     expect(await b.take(1, lock, ONE, 0, 0, false)).to.equal(true);
     expect(b.counts.takenOver).to.equal(1);
     const orphan = key();
-    await sql(`INSERT INTO \`${lockTableOf(table)}\` (lock_key, lock_value, owner, conn_id, acquired_at) VALUES (?, '1', ?, 1, UNIX_TIMESTAMP())`, [orphan, silent.gateway.id]);
+    await sql(`INSERT INTO \`${lockTableOf(table)}\` (lock_key, lock_value, owner, conn_id, acquired_at) VALUES (?, '1', ?, 1, UNIX_TIMESTAMP() - 6)`, [orphan, silent.gateway.id]);
     expect(await b.deleteFree()).to.be.at.least(1);
     const left = await sql(`SELECT lock_key FROM \`${lockTableOf(table)}\` WHERE lock_key IN (?, ?)`, [orphan, lock]) as Array<{ lock_key: Buffer }>;
     expect(left.map((row) => row.lock_key.toString())).to.deep.equal([lock.toString()]);
+  });
+
+  it('holds a fresh lock whose gateway has no heartbeat on this node yet (a restarted or new writer)', async () => {
+    const lock = key();
+    const newcomer = new SessionLocks(pool, { table: lockTableOf(table), gateway: gateway(`n-${table.slice(-8)}`), livenessSeconds: 5 }, logger);
+    expect(await newcomer.take(1, lock, ONE, 0, 0, false)).to.equal(true);
+    expect(await b.take(1, lock, ONE, 0, 0, false)).to.equal(false);
+    expect((await b.read([lock])).size).to.equal(1);
+    expect(await b.deleteFree()).to.be.at.least(0);
+    expect(await newcomer.release(1, lock)).to.equal(true);
   });
 
   it('takes over an expired lock', async () => {

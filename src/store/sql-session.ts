@@ -30,6 +30,8 @@ export class SqlSession {
   private closed = false;
   /** true for a Galera node (wsrep_on), learnt when the session opened */
   galera = false;
+  /** statements prepared on this connection, by their text (a few dozen: batch-policy.ts sizes) */
+  private readonly statements = new Map<string, mysql.PrepareStatementInfo>();
 
   private constructor(private readonly raw: mysql.Connection) {
     // Errors with no statement waiting (the server went away while idle) arrive here.
@@ -143,8 +145,25 @@ export class SqlSession {
         else resolve([result, fields]);
       };
       // mysql2's typings do not accept a readonly array; it does not modify it.
-      if (prepared) this.raw.execute(sql, params as mysql.ExecuteValues[], done);
-      else this.raw.query(sql, params as unknown[], done);
+      if (!prepared) {
+        this.raw.query(sql, params as unknown[], done);
+        return;
+      }
+      // A statement prepared on this connection before runs as one command. connection.execute
+      // would queue a second command per call just to find it in mysql2's statement cache.
+      const statement = this.statements.get(sql);
+      if (statement) {
+        statement.execute(params as mysql.ExecuteValues[], done);
+        return;
+      }
+      this.raw.prepare(sql, (error, prepared) => {
+        if (error) {
+          done(error, undefined, undefined);
+          return;
+        }
+        this.statements.set(sql, prepared);
+        prepared.execute(params as mysql.ExecuteValues[], done);
+      });
     });
   }
 

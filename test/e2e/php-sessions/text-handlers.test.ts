@@ -19,7 +19,8 @@ import {
   burstsOnNewSessions,
   destroyEmptiesTheSession,
   expectOk,
-  killedHoldersLockExpires,
+  hungHoldersLockExpires,
+  killedHoldersLockGoesWithIt,
   manySessions,
   oneSharedSession,
   readSession,
@@ -80,8 +81,12 @@ describe('e2e: PHP sessions over the text protocol, two gateways on one table', 
       await secondRequestWaitsForTheLock(ascii, { ...ascii, 'memcached.sess_lock_retries': 40 });
     });
 
-    it('sess_lock_expire=2: the lock of a killed PHP process is taken over once it expires', async () => {
-      await killedHoldersLockExpires(ascii, pair.ports[1]!);
+    it('CLI defaults (the lock never expires): a PHP process SIGKILLed holding the lock frees it, the next request starts within 1.5 s', async () => {
+      await killedHoldersLockGoesWithIt(ascii);
+    });
+
+    it('sess_lock_expire=2: the lock of a hung request expires and is taken over', async () => {
+      await hungHoldersLockExpires(ascii);
     });
   });
 

@@ -42,9 +42,8 @@ describe('e2e: PHP sessions over the text protocol, two gateways on one table', 
     dbUrl = await getTestDatabaseUrl();
     pair = await startGateways({ dbUrl, table: freshTableName('php_text') });
     ascii = memcachedSettings(pair.ports, { 'memcached.sess_binary_protocol': 0 });
-    // Redundancy 1, not the default 2: with memgate both "copies" are the same row, and the
-    // second copy of a write (data, then lock "0") lands after the next request has taken the
-    // lock, overwriting its newer data and releasing its lock (measured: 7 of 60 increments lost).
+    // Redundancy 1, not the default 2: with memgate both "copies" are the same row, written
+    // twice; locks.test.ts runs the default redundancy on its own.
     memcache = memcacheSettings(pair.ports, { 'memcache.session_redundancy': 1 });
   });
 

@@ -7,7 +7,8 @@ import { memcachedSettings, memcacheSettings, requirePhpExtensions, startGateway
 import {
   burstsOnNewSessions,
   destroyEmptiesTheSession,
-  killedHoldersLockExpires,
+  hungHoldersLockExpires,
+  killedHoldersLockGoesWithIt,
   manySessions,
   oneSharedSession,
   regenerateDropsTheOldId,
@@ -59,8 +60,12 @@ describe('e2e: PHP sessions with php-memcached defaults (binary protocol), two g
     await secondRequestWaitsForTheLock(binary, { ...binary, 'memcached.sess_lock_retries': 40 });
   });
 
-  it('sess_lock_expire=2: the lock of a killed PHP process is taken over once it expires', async () => {
-    await killedHoldersLockExpires(binary, pair.ports[0]!);
+  it('CLI defaults (the lock never expires): a PHP process SIGKILLed holding the lock frees it, the next request starts within 1.5 s', async () => {
+    await killedHoldersLockGoesWithIt(binary);
+  });
+
+  it('sess_lock_expire=2: the lock of a hung request expires and is taken over', async () => {
+    await hungHoldersLockExpires(binary);
   });
 
   describe('pecl memcache over the binary protocol (memcache.protocol=binary, session_redundancy=1)', () => {

@@ -8,8 +8,9 @@
  *  - a TCP load balancer in front of the gateways, session.save_path = the balancer;
  *  - one gateway per web host, session.save_path = the host's own gateway, while users move
  *    between hosts.
- * Both with memcached.sess_lock_expire set: a session lock lives in the database and outlives
- * a killed gateway (see the last test).
+ * Both with php-memcached's CLI defaults, whose locks never expire: the locks of the killed
+ * gateway's requests are freed by the other gateway once the killed one's heartbeat is 5 s old
+ * (locks.test.ts times that).
  */
 import { expect } from 'chai';
 import { freshTableName, getTestDatabaseUrl } from '../../helpers/database.js';
@@ -19,26 +20,19 @@ import {
   markersOf,
   memcachedSettings,
   newSessionId,
-  outcomeOf,
-  PhpProcess,
-  problemsOf,
   requirePhpExtensions,
   runBounded,
-  runPhp,
   startGateways,
   TcpBalancer,
-  WRITE_FAILED,
   type GatewayPair,
   type GatewayProcess,
   type IncrementTally,
   type PhpSettings,
 } from './harness.js';
-import { CONCURRENCY, expectOk, putSession, readSession } from './workloads.js';
+import { CONCURRENCY, readSession } from './workloads.js';
 
 const REQUESTS = 180;
 const DISTINCT_SESSIONS = 10;
-/** Short, so a lock left behind by a request that died with its gateway is not waited on for long. */
-const LOCK_EXPIRE = 3;
 
 interface FailoverReport {
   runs: number;
@@ -129,40 +123,16 @@ describe('e2e: PHP sessions while a gateway is SIGKILLed and restarted', functio
   }
 
   it('through a TCP load balancer: only requests in flight at the kill fail, nothing is lost', async () => {
-    const settings = memcachedSettings([balancer.port], { 'memcached.sess_lock_expire': LOCK_EXPIRE });
+    const settings = memcachedSettings([balancer.port]);
     const report = await failoverRun('load balancer', () => settings, settings);
-    // At most the requests in flight when the gateway died (and their lock, until it expired).
+    // At most the requests in flight when the gateway died (and those waiting for their locks).
     expect(report.errors, 'failed requests').to.be.at.most(2 * CONCURRENCY);
   });
 
   it('one gateway per web host: the dead host\'s requests fail, the other host serves every session, nothing is lost', async () => {
-    const hosts = pair.ports.map((port) => memcachedSettings([port], { 'memcached.sess_lock_expire': LOCK_EXPIRE }));
+    const hosts = pair.ports.map((port) => memcachedSettings([port]));
     // A user's requests alternate between the hosts; a failed one is retried on the other host.
     const report = await failoverRun('gateway per web host', (request, attempt) => hosts[(request + attempt) % 2]!, hosts[0]!);
     expect(report.errors, 'requests sent to the dead host failed').to.be.above(0);
-  });
-
-  it('a gateway killed while a request holds the session lock: the lock outlives it until sess_lock_expire', async () => {
-    const [hostA, hostB] = pair.ports.map((port) => memcachedSettings([port], { 'memcached.sess_lock_expire': 4 }));
-    const sid = await putSession(hostB!, { n: 1, markers: 'first,' });
-    const holder = new PhpProcess(hostA!, { action: 'hold', sid, marker: 'lost' });
-    try {
-      expect(await holder.waitForLine('LOCKED'), holder.stderr).to.equal(true);
-      await victim.kill('SIGKILL');
-      holder.send('go');
-      const held = await holder.done;
-      expect(outcomeOf(held), 'the holder cannot write').to.equal('error');
-      expect(problemsOf(held).join('\n')).to.match(WRITE_FAILED);
-    } finally {
-      holder.child.kill('SIGKILL');
-    }
-    // The lock is a row in the database: the other gateway sees it.
-    const blocked = await runPhp(hostB!, { action: 'incr', sid, marker: 'blocked' });
-    expect(outcomeOf(blocked), `while the lock lives: ${problemsOf(blocked).join(' | ')}`).to.equal('starved');
-    const after = await runPhp({ ...hostB!, 'memcached.sess_lock_retries': 60 }, { action: 'incr', sid, marker: 'after' });
-    expectOk(after, 'once the lock expired');
-    expect(after.result!.before).to.deep.equal({ n: 1, markers: 'first,' });
-    await victim.start();
-    expect(await readSession(hostA!, sid), 'the restarted gateway serves the session').to.deep.equal({ n: 2, markers: 'first,after,' });
   });
 });

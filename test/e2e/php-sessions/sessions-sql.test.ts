@@ -3,6 +3,7 @@
  * wrote through two gateways; every answer is checked against what PHP wrote.
  */
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import mysql from 'mysql2/promise';
@@ -14,6 +15,7 @@ import {
   PhpProcess,
   requirePhpExtensions,
   runPhp,
+  sleep,
   startGateways,
   type GatewayPair,
   type PhpSettings,
@@ -74,6 +76,34 @@ describe('e2e: PHP sessions seen through sql/sessions.sql', function () {
 
   const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
 
+  /**
+   * The lock view shows exactly one lock: on `sid`, taken at or after `since` (unix s), held
+   * through one of the pair's gateways (its id, host and pid as that gateway registered them),
+   * alive, expiring in about `lifetime` seconds (null: never).
+   */
+  async function expectOneHeldLock(view: string, sid: string, since: number, lifetime: number | null): Promise<void> {
+    const locks = await rows(`SELECT * FROM \`${view}\``);
+    expect(locks.map((r) => r.session_id), view).to.deep.equal([sid]);
+    const lock = locks[0]!;
+    const now = Math.floor(Date.now() / 1000);
+    const pids = pair.gateways.map((g) => g.child!.pid);
+    expect(pids, 'held through one of the two gateways').to.include(Number(lock.holder_pid));
+    const [gateway] = await rows('SELECT gateway_id, host FROM memgate_gateways WHERE pid = ?', [lock.holder_pid]);
+    expect(lock.holder_gateway_id, 'the holder is the registered gateway with that pid').to.equal(gateway!.gateway_id);
+    expect(lock.holder_host).to.equal(os.hostname());
+    expect(Number(lock.holder_connection), 'a client connection number').to.be.above(0);
+    expect(Number(lock.acquired_at_unix), 'acquired_at').to.be.within(since - 1, now + 1);
+    expect(Number(lock.held_seconds), 'held_seconds').to.be.within(0, now - since + 1);
+    expect(Number(lock.holder_alive), 'its gateway is alive').to.equal(1);
+    if (lifetime === null) {
+      expect(lock.expires_at_unix, 'never expires').to.equal(null);
+      expect(lock.seconds_left).to.equal(null);
+    } else {
+      expect(Number(lock.seconds_left), 'seconds_left').to.be.within(lifetime - (now - since) - 2, lifetime);
+      expect(Number(lock.expires_at_unix) - now).to.be.within(Number(lock.seconds_left) - 2, Number(lock.seconds_left) + 2);
+    }
+  }
+
   before(async function () {
     this.timeout(60_000);
     await requirePhpExtensions();
@@ -115,7 +145,8 @@ describe('e2e: PHP sessions seen through sql/sessions.sql', function () {
       [sHeld, phpSession({ user: 'dave' })],
     ]);
 
-    // A request holding the lock (CLI: the lock never expires), then killed while holding it.
+    // A request holding the lock (CLI: the lock never expires); the lock is then released by hand.
+    const heldSince = Math.floor(Date.now() / 1000);
     const holder = new PhpProcess(settings, { action: 'hold', sid: sHeld, marker: 'never' });
     try {
       expect(await holder.waitForLine('LOCKED'), holder.stderr).to.equal(true);
@@ -131,14 +162,43 @@ describe('e2e: PHP sessions seen through sql/sessions.sql', function () {
         else expect(left, sid).to.be.within(1380, 1440);
         expect(Number(row.expires_at_unix) - Math.floor(Date.now() / 1000), sid).to.be.within(left - 5, left + 5);
       }
-      expect(await rows(`SELECT * FROM \`${pair.table}_php_session_locks\``)).to.deep.equal([
-        { session_id: sHeld, expires_at_unix: null, seconds_left: null },
-      ]);
+      await expectOneHeldLock(`${pair.table}_php_session_locks`, sHeld, heldSince, null);
+      const [lockItems] = await rows(`SELECT COUNT(*) AS n FROM \`${pair.table}\` WHERE mkey LIKE 'memc.sess.key.lock.%'`);
+      expect(Number(lockItems!.n), 'a lock is not an item').to.equal(0);
+      // Older than 1 s, so that "held for more than 0 seconds" finds it.
+      await sleep(1100);
+      expect((await rows(query('held_seconds > ?'), [0])).map((r) => r.session_id)).to.deep.equal([sHeld]);
+      expect(await rows(query('held_seconds > ?'), [60])).to.deep.equal([]);
+
+      // Released by hand while the request runs: the next request gets the session at once.
+      await rows(query("DELETE FROM `" + pair.table + "_locks` WHERE lock_key = CONCAT('memc.sess.key.lock.', ?)"), [sHeld]);
+      expect(await rows(`SELECT * FROM \`${pair.table}_php_session_locks\``)).to.deep.equal([]);
+      expectOk(await runPhp(settings, { action: 'incr', sid: sHeld, marker: 'after' }), 'a request once the lock is gone');
+      expected.set(sHeld, 'user|s:4:"dave";n|i:1;markers|s:6:"after,";');
       holder.child.kill('SIGKILL');
       await holder.done;
     } finally {
       holder.child.kill('SIGKILL');
     }
+
+    // A request killed while holding the lock: the view shows it, then not once its connection closed.
+    const killed = new PhpProcess(settings, { action: 'hold', sid: sHeld, marker: 'killed' });
+    try {
+      expect(await killed.waitForLine('LOCKED'), killed.stderr).to.equal(true);
+      const [locked] = await rows(`SELECT locked FROM \`${pair.table}_php_sessions\` WHERE session_id = ?`, [sHeld]);
+      expect(Number(locked!.locked)).to.equal(1);
+      killed.child.kill('SIGKILL');
+      await killed.done;
+    } finally {
+      killed.child.kill('SIGKILL');
+    }
+    const killedAt = Date.now();
+    while ((await rows(`SELECT * FROM \`${pair.table}_php_session_locks\``)).length > 0) {
+      expect(Date.now() - killedAt, 'the killed request\'s lock is gone within 1 s').to.be.below(1000);
+      await sleep(50);
+    }
+    const [unlocked] = await rows(`SELECT locked FROM \`${pair.table}_php_sessions\` WHERE session_id = ?`, [sHeld]);
+    expect(Number(unlocked!.locked)).to.equal(0);
 
     // An unchanged session is only touched (lazy_write): its expiry moves, its data stays.
     await readSession({ ...settings, 'session.gc_maxlifetime': 600 }, sSmall);
@@ -164,16 +224,15 @@ describe('e2e: PHP sessions seen through sql/sessions.sql', function () {
 
     expect((await rows(query('ORDER BY bytes DESC')))[0]!.session_id).to.equal(sBig);
 
-    // The killed request's lock is still there and never expires: the operator finds it and deletes it.
-    expect((await rows(query('expires_at_unix IS NULL'))).map((r) => r.session_id)).to.deep.equal([sHeld]);
-    const starved = await runPhp(settings, { action: 'incr', sid: sHeld, marker: 'starved' });
-    expect(starved.result?.started, 'the session is locked for good').to.equal(false);
-    await rows(query("DELETE FROM `" + pair.table + "` WHERE mkey = CONCAT('memc.sess.key.lock.', ?)"), [sHeld]);
-    expect(await rows(`SELECT * FROM \`${pair.table}_php_session_locks\``)).to.deep.equal([]);
-    expectOk(await runPhp(settings, { action: 'incr', sid: sHeld, marker: 'after' }), 'a request once the lock is gone');
+    // Lock items in the item table (a gateway with sessions.locks false wrote them) are deleted by the cleanup query.
+    await db.query(`INSERT INTO \`${pair.table}\` (mkey, string_value, flags, cas_value, expiry) VALUES (?, '1', 0, 1, 0)`, [Buffer.from(`memc.sess.key.lock.${sSmall}`)]);
+    await rows(query("DELETE FROM `" + pair.table + "` WHERE mkey LIKE 'memc.sess.key.lock.%'"));
+    const [leftover] = await rows(`SELECT COUNT(*) AS n FROM \`${pair.table}\` WHERE mkey LIKE 'memc.sess.key.lock.%'`);
+    expect(Number(leftover!.n)).to.equal(0);
+    expect(await readSession(settings, sSmall), 'the session itself stays').to.deep.equal(small);
 
     // Ending a session from SQL is what session_destroy() does.
-    await rows(query('DELETE FROM `' + pair.table + '` WHERE mkey IN'), [sSmall, sSmall]);
+    await rows(query("DELETE FROM `" + pair.table + "` WHERE mkey = CONCAT('memc.sess.key.', ?)"), [sSmall]);
     expect(await readSession(settings, sSmall)).to.deep.equal({});
   });
 
@@ -185,6 +244,7 @@ describe('e2e: PHP sessions seen through sql/sessions.sql', function () {
     const sBig = await putSession(memcache, { user: 'frank', note: words });
     const sHeld = await putSession(memcache, { user: 'gina' });
 
+    const heldSince = Math.floor(Date.now() / 1000);
     const holder = new PhpProcess(memcache, { action: 'hold', sid: sHeld, marker: 'held' });
     try {
       expect(await holder.waitForLine('LOCKED'), holder.stderr).to.equal(true);
@@ -196,15 +256,14 @@ describe('e2e: PHP sessions seen through sql/sessions.sql', function () {
       expect(Number(bySid.get(sBig)!.compressed)).to.equal(1);
       expect(Number(bySid.get(sBig)!.bytes)).to.be.below(Buffer.byteLength(phpSession({ user: 'frank', note: words })));
       expect(Number(bySid.get(sSmall)!.seconds_left)).to.be.within(1380, 1440);
-      const locks = await rows(`SELECT * FROM \`${pair.table}_php_memcache_session_locks\``);
-      expect(locks.map((r) => r.session_id)).to.deep.equal([sHeld]);
-      expect(Number(locks[0]!.seconds_left)).to.be.within(1, 15);
+      // pecl memcache gives its lock memcache.lock_timeout (15 s) to live.
+      await expectOneHeldLock(`${pair.table}_php_memcache_session_locks`, sHeld, heldSince, 15);
       holder.send('go');
       expectOk(await holder.done, 'holder');
     } finally {
       holder.child.kill('SIGKILL');
     }
-    // Released: the lock row says "0" and no longer counts as held.
+    // Released: pecl memcache's set to "0" removed the lock row.
     expect(await rows(`SELECT * FROM \`${pair.table}_php_memcache_session_locks\``)).to.deep.equal([]);
   });
 });

@@ -4,7 +4,7 @@ import { PlainAuthenticator } from './auth/plain-authenticator.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { SessionLockService, SharedContext } from './commands/handler.js';
-import { lockKeyMatcher } from './commands/lock-keys.js';
+import { sessionKeys, type SessionKeys } from './commands/lock-keys.js';
 import { requestRunner } from './commands/request-runner.js';
 import type { GatewayConfig } from './config/schema.js';
 import { ConfigError } from './config/load-config.js';
@@ -44,6 +44,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
   try {
     // Read before anything starts, so a bad file stops the gateway with a clear message.
     const users = config.sasl.passwordFile ? await loadUsers(config.sasl.passwordFile) : null;
+    const keys = config.sessions.locks ? sessionKeysOf(config) : null;
     const databaseUrl = await resolveDatabaseUrl(config, logger, releasers);
     const pool = createDatabasePool({
       endpoints: parseDatabaseUrls(databaseUrl),
@@ -58,7 +59,8 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     releasers.push('database pool', () => pool.close());
     await ensureSchema(pool, config, logger, releasers);
 
-    const tableStore = new MysqlKvStore(pool, new CasAllocator(pool, config.db.casBlockSize), {
+    const casAllocator = new CasAllocator(pool, config.db.casBlockSize);
+    const tableStore = new MysqlKvStore(pool, casAllocator, {
       table: config.db.table,
       itemSizeMax: config.items.sizeMax,
     }, logger);
@@ -66,7 +68,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     releasers.push('access marks', () => tableStore.flushAccesses());
     const batches = batchPolicy(config.coalesce);
     const coalescing = config.coalesce.enabled ? new CoalescingStore(tableStore, { ...config.coalesce, merge: batches.merge }) : null;
-    const sessionLocks = config.sessions.locks ? await startSessionLocks(config, pool, logger, releasers) : null;
+    const sessionLocks = keys ? await startSessionLocks(keys, config, pool, casAllocator, logger, releasers) : null;
     const ctx = commandContext(config, coalescing ?? tableStore, pool, logger, coalescing, sessionLocks);
     // Client connections are numbered per gateway; a session lock names its holder by it.
     let nextClientId = 1;
@@ -80,7 +82,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       itemSizeMax: config.items.sizeMax,
       sasl: users ? new PlainAuthenticator(users, ctx.stats) : undefined,
     }, {
-      openRunner: () => requestRunner({ ...ctx, client: { id: nextClientId++, locks: 0 } }, batches.run),
+      openRunner: () => requestRunner({ ...ctx, client: { id: nextClientId++, locks: 0, held: new Set<string>() } }, batches.run),
       stats: ctx.stats,
     }, logger);
     releasers.push('server', () => server.close());
@@ -105,18 +107,30 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
  * tells other gateways they are still held. Stopped after the server has drained (each closed
  * connection releases its own locks), before the pool: then whatever is left goes at once.
  */
-async function startSessionLocks(config: GatewayConfig, pool: DatabasePool, logger: Logger, releasers: Releasers): Promise<SessionLockService> {
+async function startSessionLocks(
+  keys: SessionKeys, config: GatewayConfig, pool: DatabasePool, casAllocator: CasAllocator, logger: Logger, releasers: Releasers,
+): Promise<SessionLockService> {
   const host = hostname();
   const pid = process.pid;
   const id = `${host.slice(0, 40)}:${pid}:${randomBytes(4).toString('hex')}`;
-  const locks = new SessionLocks(pool, {
+  const locks = new SessionLocks(pool, casAllocator, {
     table: lockTableOf(config.db.table),
+    itemTable: config.db.table,
     gateway: { id, host, pid },
     livenessSeconds: config.sessions.lockLiveness,
   }, logger);
   const heartbeat = await startGatewayHeartbeat(locks, config.sessions.lockLiveness, logger);
   releasers.push('session locks', () => heartbeat.stop());
-  return { isLockKey: lockKeyMatcher(config.sessions.lockKeys), locks };
+  return { ...keys, locks };
+}
+
+function sessionKeysOf(config: GatewayConfig): SessionKeys {
+  try {
+    return sessionKeys(config.sessions.lockKeys, config.sessions.dataKeys);
+  } catch (error) {
+    throw new ConfigError(`--session-data-keys ${config.sessions.dataKeys}: ${(error as Error).message} ` +
+      '[sessions.dataKeys, MEMGATE_SESSION_DATA_KEYS; with --session-lock-keys, sessions.lockKeys]');
+  }
 }
 
 async function loadUsers(path: string): Promise<Map<string, Buffer>> {
@@ -215,6 +229,7 @@ function commandContext(
         ['db_reads', config.db.reads],
         ['session_locks', config.sessions.locks ? 'yes' : 'no'],
         ['session_lock_keys', config.sessions.lockKeys],
+        ['session_data_keys', config.sessions.dataKeys],
         ['session_lock_liveness', String(config.sessions.lockLiveness)],
       ],
     },
@@ -280,6 +295,7 @@ function lockCounters(locks: SessionLocks | null): Array<[string, number]> {
     ['session_locks_released', counts.released],
     ['session_locks_released_on_close', counts.releasedOnClose],
     ['session_locks_refused_releases', counts.refusedReleases],
+    ['session_data_writes_skipped', counts.skippedDataWrites],
   ];
 }
 

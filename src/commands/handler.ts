@@ -5,7 +5,7 @@ import type { ServerStats } from '../stats/server-stats.js';
 import type { BatchPolicy } from '../store/batch-policy.js';
 import type { KvStore } from '../store/kv-store.js';
 import type { SessionLocks } from '../store/session-locks.js';
-import type { KeyMatcher } from './lock-keys.js';
+import type { SessionKeys } from './lock-keys.js';
 
 export interface CommandSettings {
   version: string;
@@ -14,9 +14,8 @@ export interface CommandSettings {
   report: Array<[string, string]>;
 }
 
-/** Session locks (sessions.locks): which keys are locks, and where they are held. */
-export interface SessionLockService {
-  isLockKey: KeyMatcher;
+/** Session locks (sessions.locks): which keys are locks and session data, and where locks are held. */
+export interface SessionLockService extends SessionKeys {
   locks: SessionLocks;
 }
 
@@ -30,6 +29,8 @@ export interface ClientSession {
    * any, they are released.
    */
   locks: number;
+  /** the lock keys (mapKey) it holds for certain: its writes of their sessions' data are not checked */
+  held: Set<string>;
 }
 
 /** What every connection's handlers share. */

@@ -4,7 +4,7 @@ import type { Response } from '../model/response.js';
 import { DatabaseQueryError, DatabaseUnavailableError } from '../store/errors.js';
 import type { CommandContext, RunLimits } from './handler.js';
 import { executeCommand, handlerFor } from './index.js';
-import { executeLockRequest, isLockRequest } from './session-lock.js';
+import { dataWriteLock, executeDataWrite, executeLockRequest, isLockRequest } from './session-lock.js';
 
 /**
  * Runs one client connection's requests through the handlers. A pipelined run of requests
@@ -14,16 +14,30 @@ import { executeLockRequest, isLockRequest } from './session-lock.js';
  */
 export function requestRunner(ctx: CommandContext, limits: RunLimits): RequestRunner {
   const lockService = ctx.sessionLocks;
-  const isLock = (request: Request) => lockService !== null && isLockRequest(request, lockService);
+  /** session data writes that must find their lock free, decided in runLength for run */
+  const dataLocks = new WeakMap<Request, Buffer>();
+  /** whether a request runs alone, through session-lock.ts */
+  const aboutSessions = (request: Request, next: Request | undefined): boolean => {
+    if (!lockService) return false;
+    if (isLockRequest(request, lockService)) return true;
+    const lock = dataWriteLock(request, next, ctx, lockService);
+    if (lock) dataLocks.set(request, lock);
+    return lock !== null;
+  };
   let running: Promise<unknown> = Promise.resolve();
   return {
     runLength(peek) {
       const first = peek(0)!;
+      if (aboutSessions(first, peek(1))) return 1;
       const batch = handlerFor(first).batch;
-      if (!batch?.joins(first) || isLock(first)) return 1;
+      if (!batch?.joins(first)) return 1;
       const run = batch.startRun(first, limits);
       let length = 1;
-      for (let next = peek(1); next?.kind === first.kind && batch.joins(next) && !isLock(next) && run.add(next); next = peek(length)) length++;
+      for (
+        let next = peek(1);
+        next?.kind === first.kind && batch.joins(next) && !aboutSessions(next, peek(length + 1)) && run.add(next);
+        next = peek(length)
+      ) length++;
       return length;
     },
     run(requests) {
@@ -42,7 +56,11 @@ export function requestRunner(ctx: CommandContext, limits: RunLimits): RequestRu
   async function execute(requests: Request[]): Promise<Response[]> {
     const first = requests[0]!;
     try {
-      if (lockService && isLock(first)) return [await executeLockRequest(first, ctx, lockService)];
+      if (lockService) {
+        const lock = dataLocks.get(first);
+        if (lock && first.kind === 'store') return [await executeDataWrite(first, lock, ctx, lockService)];
+        if (isLockRequest(first, lockService)) return [await executeLockRequest(first, ctx, lockService)];
+      }
       if (requests.length === 1) return [await executeCommand(first, ctx)];
       return await handlerFor(first).batch!.execute(requests, ctx);
     } catch (error) {

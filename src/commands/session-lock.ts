@@ -1,7 +1,7 @@
-import type { Request } from '../model/request.js';
+import type { Request, StoreRequest } from '../model/request.js';
 import type { Item, Response } from '../model/response.js';
 import { applyDelta } from '../store/arithmetic.js';
-import { mapKey } from '../store/kv-store.js';
+import { isPlainSet, mapKey } from '../store/kv-store.js';
 import type { SessionLocks } from '../store/session-locks.js';
 import type { ClientSession, CommandContext, SessionLockService } from './handler.js';
 
@@ -54,7 +54,7 @@ export async function executeLockRequest(request: Request, ctx: CommandContext, 
             return stored(true);
           }
           if (request.mode === 'set' && request.cas !== 0n) return { kind: 'store', outcome: 'not_found' };
-          return stored(await take(client, locks, (id) => locks.take(id, key, value, flags, exptime, request.mode === 'set')));
+          return stored(await take(client, key, locks, (id) => locks.take(id, key, value, flags, exptime, request.mode === 'set')));
         }
         case 'replace':
           return stored(await locks.replace(client.id, key, value, flags, exptime));
@@ -77,7 +77,7 @@ export async function executeLockRequest(request: Request, ctx: CommandContext, 
       const held = (await locks.read([request.key])).get(mapKey(request.key));
       if (!held && request.initial && !request.steps) {
         const { key, initial: { value, exptime } } = request;
-        if (await take(client, locks, (id) => locks.take(id, key, Buffer.from(value.toString()), 0, exptime, false))) {
+        if (await take(client, key, locks, (id) => locks.take(id, key, Buffer.from(value.toString()), 0, exptime, false))) {
           return { kind: 'arith', outcome: 'ok', value: request.initial.value, cas: 0n, created: true };
         }
         return arithmeticOn((await locks.read([request.key])).get(mapKey(request.key)), request.incr, request.delta, prefix, ctx);
@@ -101,17 +101,44 @@ export async function executeLockRequest(request: Request, ctx: CommandContext, 
 }
 
 /** A take for the connection, counted in client.locks before it is sent. */
-async function take(client: ClientSession, locks: SessionLocks, send: (connection: number) => Promise<boolean>): Promise<boolean> {
+async function take(
+  client: ClientSession, key: Buffer, locks: SessionLocks, send: (connection: number) => Promise<boolean>,
+): Promise<boolean> {
   client.locks++;
   const taken = await send(client.id);
-  if (!taken) client.locks--;
+  if (taken) client.held.add(mapKey(key));
+  else client.locks--;
   return taken;
 }
 
 async function release(client: ClientSession, key: Buffer, locks: SessionLocks): Promise<boolean> {
+  client.held.delete(mapKey(key));
   const released = await locks.release(client.id, key);
   if (released && client.locks > 0) client.locks--;
   return released;
+}
+
+/**
+ * The lock that a plain set of session data must find free, or null. A connection's write of
+ * a session whose lock it holds is the holder's own and runs as any set. Any other write of a
+ * session's data is checked (the specific data patterns: php-memcached's replica copy), and so
+ * is, for a lone-* data pattern, a write followed on its connection by a request on its lock
+ * (pecl memcache's copy to a redundant server: the data, then the lock set to 0).
+ */
+export function dataWriteLock(request: Request, next: Request | undefined, { client }: CommandContext, service: SessionLockService): Buffer | null {
+  if (request.kind !== 'store' || !isPlainSet(request) || service.isLockKey(request.key)) return null;
+  const data = service.lockOfData(request.key);
+  if (!data || client.held.has(mapKey(data.lock))) return null;
+  if (data.specific) return data.lock;
+  return next && next.kind === 'store' && next.key.equals(data.lock) ? data.lock : null;
+}
+
+/** A plain set of session data whose lock another connection may hold: skipped if it does. */
+export async function executeDataWrite(request: StoreRequest, lock: Buffer, { stats }: CommandContext, { locks }: SessionLockService): Promise<Response> {
+  stats.count('cmd_set');
+  // A skipped copy is answered as stored: the data its holder writes is the session's.
+  const cas = await locks.setUnlessLocked(request, lock);
+  return { kind: 'store', outcome: 'stored', cas: cas ?? 0n };
 }
 
 /** incr/decr of a held lock: the changed value is reported, and the lock left as it is. */

@@ -126,6 +126,10 @@ export const configSchema = {
       doc: 'Which keys are session locks: comma-separated patterns, * standing for any characters. The defaults are php-memcached\'s lock keys (memc.sess.key.lock.<id>, for the default memcached.sess_prefix) and pecl memcache\'s (<id>.lock).',
       format: 'text', default: 'memc.sess.key.lock.*,*.lock', env: 'MEMGATE_SESSION_LOCK_KEYS', arg: 'session-lock-keys',
     },
+    dataKeys: {
+      doc: 'The session data each lock of sessions.lockKeys protects, one pattern per lock pattern, in the same order; * is the session id in both. A plain set of session data from a connection that does not hold its lock is skipped (and answered as stored) while another connection holds it: a late copy of an earlier request\'s write, from php-memcached\'s replicas or pecl memcache\'s redundancy, must not overwrite the next request\'s. A lone * (pecl memcache\'s bare ids) applies only to a set followed on its connection by a request on the lock, as pecl memcache writes. Empty: no data is checked.',
+      format: 'text', default: 'memc.sess.key.*,*', env: 'MEMGATE_SESSION_DATA_KEYS', arg: 'session-data-keys',
+    },
     lockLiveness: {
       doc: 'Seconds after which a gateway that has stopped writing its heartbeat (killed, host lost) counts as dead, and other gateways take its session locks over. It writes one every fifth of this.',
       format: 'positive-int', default: 5, env: 'MEMGATE_SESSION_LOCK_LIVENESS', arg: 'session-lock-liveness',

@@ -113,6 +113,35 @@ describe('session locks (raw protocol, real gateways)', function () {
     expect(await second.request(add(lock, '1', 15, 768))).to.equal('STORED\r\n');
   });
 
+  it('skips a late copy of session data from a connection without the lock while another holds it', async () => {
+    const id = sid();
+    const data = `memc.sess.key.${id}`;
+    const [holder, replica] = [await connect(), await connect()];
+    expect(await holder.request(add(lockOf(id)))).to.equal('STORED\r\n');
+    expect(await holder.request(set(data, 'n|i:2;', 1440))).to.equal('STORED\r\n');
+    // php-memcached's replica copy of an earlier request's write: answered, not written.
+    expect(await replica.request(set(data, 'n|i:1;', 1440))).to.equal('STORED\r\n');
+    expect(await replica.request(`get ${data}\r\n`)).to.equal(`VALUE ${data} 0 6\r\nn|i:2;\r\nEND\r\n`);
+    expect(await holder.request(`delete ${lockOf(id)}\r\n`)).to.equal('DELETED\r\n');
+    // With the lock free, anyone's write is written.
+    expect(await replica.request(set(data, 'n|i:3;', 1440))).to.equal('STORED\r\n');
+    expect(await holder.request(`get ${data}\r\n`)).to.equal(`VALUE ${data} 0 6\r\nn|i:3;\r\nEND\r\n`);
+  });
+
+  it('skips pecl memcache\'s redundant write (data, then lock set to 0) while the lock is held, and leaves other sets alone', async () => {
+    const id = sid();
+    const [holder, redundant] = [await connect(), await connect()];
+    expect(await holder.request(add(`${id}.lock`, '1', 15, 768))).to.equal('STORED\r\n');
+    expect(await holder.request(set(id, 'new', 1440))).to.equal('STORED\r\n');
+    await redundant.send(`${set(id, 'old', 1440)}${set(`${id}.lock`, '0', 15, 768)}`);
+    expect(await redundant.reply()).to.equal('STORED\r\n');
+    expect(await redundant.reply()).to.equal('STORED\r\n');
+    expect(await redundant.request(`get ${id}\r\n`)).to.equal(`VALUE ${id} 0 3\r\nnew\r\nEND\r\n`);
+    // A bare key with no lock request behind it is an item like any other.
+    expect(await redundant.request(set(id, 'any', 1440))).to.equal('STORED\r\n');
+    expect(await holder.request(`get ${id}\r\n`)).to.equal(`VALUE ${id} 0 3\r\nany\r\nEND\r\n`);
+  });
+
   it('takes over an expired lock', async () => {
     const lock = lockOf(sid());
     const [holder, other] = [await connect(), await connect()];

@@ -46,7 +46,7 @@ describe('command handlers (real MysqlKvStore)', function () {
     ctx = {
       store: new MysqlKvStore(pool, new CasAllocator(pool, 10), { table, itemSizeMax: 1024 * 1024 }, logger),
       sessionLocks: null,
-      client: { id: 1, locks: 0 },
+      client: { id: 1, locks: 0, held: new Set<string>() },
       stats: new ServerStats(),
       settings: { version: '1.6.18', flushEnabled: false, report: [['flush_enabled', 'no']] },
       logger,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { lockKeyMatcher } from '../../../src/commands/lock-keys.js';
+import { lockKeyMatcher, sessionKeys } from '../../../src/commands/lock-keys.js';
 
 const matches = (globs: string, key: string | Buffer) => lockKeyMatcher(globs)(Buffer.isBuffer(key) ? key : Buffer.from(key, 'latin1'));
 
@@ -33,5 +33,30 @@ describe('lockKeyMatcher (sessions.lockKeys)', () => {
     expect(matches('', 'x.lock')).to.equal(false);
     expect(matches(' , ', 'x.lock')).to.equal(false);
     expect(matches(' *.lock , memc.* ', 'x.lock')).to.equal(true);
+  });
+});
+
+describe('sessionKeys (sessions.lockKeys with sessions.dataKeys)', () => {
+  const keys = sessionKeys('memc.sess.key.lock.*,*.lock', 'memc.sess.key.*,*');
+  const lockOf = (key: string) => {
+    const found = keys.lockOfData(Buffer.from(key));
+    return found && { lock: found.lock.toString(), specific: found.specific };
+  };
+
+  it('finds the lock of a session\'s data through the id that * matched, in pattern order', () => {
+    expect(lockOf('memc.sess.key.abc')).to.deep.equal({ lock: 'memc.sess.key.lock.abc', specific: true });
+    // pecl memcache's bare ids: any key could be one, so only its write pattern counts.
+    expect(lockOf('abc')).to.deep.equal({ lock: 'abc.lock', specific: false });
+    expect(lockOf('')).to.deep.equal({ lock: '.lock', specific: false });
+  });
+
+  it('has no data patterns when none are given', () => {
+    expect(sessionKeys('*.lock', '').lockOfData(Buffer.from('abc'))).to.equal(null);
+  });
+
+  it('refuses patterns that do not pair up', () => {
+    expect(() => sessionKeys('a.*,b.*', 'x.*')).to.throw('1 data key patterns for 2 lock key patterns');
+    expect(() => sessionKeys('lock.*.*', 'data.*')).to.throw('exactly one *');
+    expect(() => sessionKeys('lock.*', 'data')).to.throw('exactly one *');
   });
 });

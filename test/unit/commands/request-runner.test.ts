@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { CommandContext } from '../../../src/commands/handler.js';
-import { lockKeyMatcher } from '../../../src/commands/lock-keys.js';
+import { sessionKeys } from '../../../src/commands/lock-keys.js';
 import { requestRunner } from '../../../src/commands/request-runner.js';
 import type { SessionLocks } from '../../../src/store/session-locks.js';
 import type { GetRequest, Request, StoreRequest } from '../../../src/model/request.js';
@@ -21,7 +21,7 @@ function context(store: Partial<KvStore>, logger = captureLog().logger): Command
   return {
     store: store as KvStore,
     sessionLocks: null,
-    client: { id: 1, locks: 0 },
+    client: { id: 1, locks: 0, held: new Set<string>() },
     stats: new ServerStats(),
     settings: { version: 'test', flushEnabled: false, report: [] },
     logger,
@@ -64,7 +64,7 @@ describe('requestRunner', () => {
 
     it('runs a request naming a session lock key alone, and ends a run before one', () => {
       const withLocks = context({});
-      withLocks.sessionLocks = { isLockKey: lockKeyMatcher('*.lock'), locks: {} as SessionLocks };
+      withLocks.sessionLocks = { ...sessionKeys('*.lock', ''), locks: {} as SessionLocks };
       const lengthWithLocks = (queue: Request[]) => requestRunner(withLocks, limits).runLength((i) => queue[i]);
       expect(lengthWithLocks([get('a.lock'), get('b')])).to.equal(1);
       expect(lengthWithLocks([get('a', 'b.lock'), get('c')])).to.equal(1);
@@ -72,6 +72,21 @@ describe('requestRunner', () => {
       expect(lengthWithLocks([set('a'), set('b.lock')])).to.equal(1);
       // Without session locks the same keys are items like any other.
       expect(runLength([get('a'), get('b'), get('c.lock'), get('d')])).to.equal(4);
+    });
+
+    it('runs alone a set of session data whose lock the connection does not hold, and batches the holder\'s', () => {
+      const ctx = context({});
+      ctx.sessionLocks = { ...sessionKeys('memc.sess.key.lock.*,*.lock', 'memc.sess.key.*,*'), locks: {} as SessionLocks };
+      const length = (queue: Request[]) => requestRunner(ctx, limits).runLength((i) => queue[i]);
+      expect(length([set('memc.sess.key.s1'), set('memc.sess.key.s2')])).to.equal(1);
+      expect(length([set('x'), set('memc.sess.key.s1')])).to.equal(1);
+      // pecl memcache's write to a redundant server: the data, then its lock set to 0.
+      expect(length([set('s1'), set('s1.lock'), set('x')])).to.equal(1);
+      expect(length([set('s1'), set('s2'), set('s2.lock')])).to.equal(1);
+      expect(length([set('s1'), set('s2'), set('x')])).to.equal(3);
+      ctx.client.held.add('memc.sess.key.lock.s1');
+      ctx.client.held.add('s2.lock');
+      expect(length([set('memc.sess.key.s1'), set('s2'), set('s2.lock')])).to.equal(2);
     });
   });
 

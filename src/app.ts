@@ -121,7 +121,7 @@ async function startSessionLocks(
   }, logger);
   const heartbeat = await startGatewayHeartbeat(locks, config.sessions.lockLiveness, logger);
   releasers.push('session locks', () => heartbeat.stop());
-  return { ...keys, locks };
+  return { ...keys, locks, waitMs: config.sessions.lockWaitMs };
 }
 
 function sessionKeysOf(config: GatewayConfig): SessionKeys {
@@ -231,6 +231,7 @@ function commandContext(
         ['session_lock_keys', config.sessions.lockKeys],
         ['session_data_keys', config.sessions.dataKeys],
         ['session_lock_liveness', String(config.sessions.lockLiveness)],
+        ['session_lock_wait_ms', String(config.sessions.lockWaitMs)],
       ],
     },
     async extraStats() {

@@ -17,6 +17,8 @@ export interface CommandSettings {
 /** Session locks (sessions.locks): which keys are locks and session data, and where locks are held. */
 export interface SessionLockService extends SessionKeys {
   locks: SessionLocks;
+  /** how long an add of a held lock waits for its release (sessions.lockWaitMs) */
+  waitMs: number;
 }
 
 /** The client connection a request came from, as the commands know it. */

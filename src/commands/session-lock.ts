@@ -7,7 +7,8 @@ import type { ClientSession, CommandContext, SessionLockService } from './handle
 
 // Commands on session lock keys (lock-keys.ts). A lock belongs to the client connection that
 // took it, so that it dies with its holder and only its holder can release it:
-// - add takes it (STORED) unless another connection holds it (NOT_STORED);
+// - add takes it (STORED) unless another connection holds it (NOT_STORED), waiting up to
+//   sessions.lockWaitMs for it first;
 // - set takes it too, or refreshes the caller's own; set to "0" is pecl memcache's release;
 // - delete releases it when the caller holds it (DELETED), and is NOT_FOUND otherwise, so a
 //   late delete from a replica or a redundant copy cannot free the next request's lock;
@@ -16,6 +17,9 @@ import type { ClientSession, CommandContext, SessionLockService } from './handle
 // - get shows a held lock's value (a lock has no CAS: 0); touch and replace change only the
 //   caller's own lock; append, prepend, cas and the meta commands mg and me find no item.
 // docs/php-sessions.md describes it for users.
+
+/** How often a waiting add tries again when no release through this gateway woke it. */
+const RETRY_MS = 20;
 
 /** pecl memcache releases its lock by setting it to this. */
 const PECL_RELEASE_VALUE = Buffer.from('0');
@@ -54,7 +58,9 @@ export async function executeLockRequest(request: Request, ctx: CommandContext, 
             return stored(true);
           }
           if (request.mode === 'set' && request.cas !== 0n) return { kind: 'store', outcome: 'not_found' };
-          return stored(await take(client, key, locks, (id) => locks.take(id, key, value, flags, exptime, request.mode === 'set')));
+          const send = (id: number) => locks.take(id, key, value, flags, exptime, request.mode === 'set');
+          if (request.mode === 'set') return stored(await take(client, key, locks, send));
+          return stored(await takeWaiting(client, key, locks, send, service.waitMs));
         }
         case 'replace':
           return stored(await locks.replace(client.id, key, value, flags, exptime));
@@ -111,6 +117,24 @@ async function take(
   return taken;
 }
 
+/**
+ * An add of a held lock waits up to waitMs for it to be released before it answers NOT_STORED:
+ * PHP's handlers sleep 150 ms or more between tries, so a waiter woken at the release (when it
+ * goes through this gateway; others are tried again every RETRY_MS) gets the lock sooner, and
+ * a contended session's requests give up less often.
+ */
+async function takeWaiting(
+  client: ClientSession, key: Buffer, locks: SessionLocks, send: (connection: number) => Promise<boolean>, waitMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (await take(client, key, locks, send)) return true;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    await locks.waitForRelease(key, Math.min(left, RETRY_MS));
+  }
+}
+
 async function release(client: ClientSession, key: Buffer, locks: SessionLocks): Promise<boolean> {
   client.held.delete(mapKey(key));
   const released = await locks.release(client.id, key);
@@ -119,18 +143,21 @@ async function release(client: ClientSession, key: Buffer, locks: SessionLocks):
 }
 
 /**
- * The lock that a plain set of session data must find free, or null. A connection's write of
- * a session whose lock it holds is the holder's own and runs as any set. Any other write of a
- * session's data is checked (the specific data patterns: php-memcached's replica copy), and so
- * is, for a lone-* data pattern, a write followed on its connection by a request on its lock
- * (pecl memcache's copy to a redundant server: the data, then the lock set to 0).
+ * The lock that a plain set of session data must find free, or null: only for a set that is a
+ * copy of another connection's write, by how PHP's handlers send copies. php-memcached sends
+ * its replica copy quiet (SETQ) to the next server; pecl memcache sends its redundant copy as
+ * the data followed by its lock set to 0. A request's own write of its data goes unchecked,
+ * also through a connection that does not hold the lock (with several servers in save_path,
+ * php-memcached often reads and writes the data through another server than the lock's).
+ * A lone-* data pattern (pecl memcache's bare ids) only counts the second kind, so that other
+ * clients' quiet sets stay plain sets.
  */
 export function dataWriteLock(request: Request, next: Request | undefined, { client }: CommandContext, service: SessionLockService): Buffer | null {
   if (request.kind !== 'store' || !isPlainSet(request) || service.isLockKey(request.key)) return null;
   const data = service.lockOfData(request.key);
   if (!data || client.held.has(mapKey(data.lock))) return null;
-  if (data.specific) return data.lock;
-  return next && next.kind === 'store' && next.key.equals(data.lock) ? data.lock : null;
+  if (data.specific && request.noreply) return data.lock;
+  return next && 'key' in next && next.key.equals(data.lock) ? data.lock : null;
 }
 
 /** A plain set of session data whose lock another connection may hold: skipped if it does. */

@@ -127,8 +127,12 @@ export const configSchema = {
       format: 'text', default: 'memc.sess.key.lock.*,*.lock', env: 'MEMGATE_SESSION_LOCK_KEYS', arg: 'session-lock-keys',
     },
     dataKeys: {
-      doc: 'The session data each lock of sessions.lockKeys protects, one pattern per lock pattern, in the same order; * is the session id in both. A plain set of session data from a connection that does not hold its lock is skipped (and answered as stored) while another connection holds it: a late copy of an earlier request\'s write, from php-memcached\'s replicas or pecl memcache\'s redundancy, must not overwrite the next request\'s. A lone * (pecl memcache\'s bare ids) applies only to a set followed on its connection by a request on the lock, as pecl memcache writes. Empty: no data is checked.',
+      doc: 'The session data each lock of sessions.lockKeys protects, one pattern per lock pattern, in the same order; * is the session id in both. A copy of a session\'s data from a connection that does not hold its lock is skipped (and answered as stored) while another connection holds the lock, so that a late copy of an earlier request\'s write cannot overwrite the next request\'s: a quiet set (php-memcached\'s replica copy), or a set followed on its connection by a request on the lock (pecl memcache\'s redundant copy; the only kind for a lone *, pecl memcache\'s bare ids). Empty: nothing is skipped.',
       format: 'text', default: 'memc.sess.key.*,*', env: 'MEMGATE_SESSION_DATA_KEYS', arg: 'session-data-keys',
+    },
+    lockWaitMs: {
+      doc: 'How long an add of a session lock that another connection holds waits for its release before it answers NOT_STORED, in ms. PHP\'s handlers sleep 150 ms or more between tries; a waiting add gets the lock as soon as it is released, so requests on a busy session give up less often. 0: answer at once, as memcached does.',
+      format: 'whole-number', default: 100, env: 'MEMGATE_SESSION_LOCK_WAIT_MS', arg: 'session-lock-wait-ms',
     },
     lockLiveness: {
       doc: 'Seconds after which a gateway that has stopped writing its heartbeat (killed, host lost) counts as dead, and other gateways take its session locks over. It writes one every fifth of this.',

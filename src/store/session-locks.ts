@@ -33,6 +33,8 @@ export class SessionLocks {
   /** connections that closed while holding locks, whose release has not reached the database */
   private readonly unreleased = new Set<number>();
   private readonly releasing = new Set<Promise<void>>();
+  /** connections waiting for a lock to be released, by lock key, first come first woken */
+  private readonly waiters = new Map<string, Array<() => void>>();
   /** what happened to locks; reported by stats */
   readonly counts = {
     taken: 0, takenOver: 0, busy: 0, released: 0, releasedOnClose: 0, refusedReleases: 0, skippedDataWrites: 0,
@@ -78,7 +80,10 @@ export class SessionLocks {
   /** delete of a lock key: true when the connection held it; nobody else's lock is touched */
   async release(connection: number, key: Buffer): Promise<boolean> {
     const released = await this.run('idempotent', (c) => this.sql.release(c, key, this.holder(connection)));
-    if (released) this.counts.released++;
+    if (released) {
+      this.counts.released++;
+      this.wakeWaiter(mapKey(key));
+    }
     else this.counts.refusedReleases++;
     return released;
   }
@@ -119,7 +124,10 @@ export class SessionLocks {
 
   private async releaseConnection(connection: number): Promise<void> {
     try {
-      this.counts.releasedOnClose += await this.run('idempotent', (c) => this.sql.releaseConnection(c, this.holder(connection)));
+      const released = await this.run('idempotent', (c) => this.sql.releaseConnection(c, this.holder(connection)));
+      this.counts.releasedOnClose += released;
+      // Which keys went is not known here: every waiter tries again.
+      if (released > 0) for (const key of [...this.waiters.keys()]) this.wakeWaiter(key);
       this.unreleased.delete(connection);
     } catch (error) {
       this.unreleased.add(connection);
@@ -148,6 +156,32 @@ export class SessionLocks {
       await this.sql.releaseGateway(c, this.options.gateway.id);
       await gatewayStatements.leave(c, this.options.gateway.id);
     });
+  }
+
+  /**
+   * Waits until this gateway releases the lock (the first waiter of a key is woken by each
+   * release), or ms pass: a lock held through another gateway, or one that expires or is
+   * orphaned, gives no signal here, so the caller tries again at each deadline anyway.
+   */
+  waitForRelease(key: Buffer, ms: number): Promise<void> {
+    const name = mapKey(key);
+    return new Promise((resolve) => {
+      const queue = this.waiters.get(name) ?? [];
+      this.waiters.set(name, queue);
+      const wake = () => {
+        clearTimeout(timer);
+        const at = queue.indexOf(wake);
+        if (at >= 0) queue.splice(at, 1);
+        if (queue.length === 0 && this.waiters.get(name) === queue) this.waiters.delete(name);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      queue.push(wake);
+    });
+  }
+
+  private wakeWaiter(name: string): void {
+    this.waiters.get(name)?.[0]?.();
   }
 
   private holder(connection: number) {

@@ -113,15 +113,19 @@ describe('session locks (raw protocol, real gateways)', function () {
     expect(await second.request(add(lock, '1', 15, 768))).to.equal('STORED\r\n');
   });
 
-  it('skips a late copy of session data from a connection without the lock while another holds it', async () => {
+  it('skips a quiet copy of session data from a connection without the lock while another holds it', async () => {
     const id = sid();
     const data = `memc.sess.key.${id}`;
     const [holder, replica] = [await connect(), await connect()];
     expect(await holder.request(add(lockOf(id)))).to.equal('STORED\r\n');
     expect(await holder.request(set(data, 'n|i:2;', 1440))).to.equal('STORED\r\n');
-    // php-memcached's replica copy of an earlier request's write: answered, not written.
-    expect(await replica.request(set(data, 'n|i:1;', 1440))).to.equal('STORED\r\n');
+    // php-memcached's replica copy (quiet) of an earlier request's write: not written.
+    await replica.send(set(data, 'n|i:1;', 1440).replace('1440 6', '1440 6 noreply'));
     expect(await replica.request(`get ${data}\r\n`)).to.equal(`VALUE ${data} 0 6\r\nn|i:2;\r\nEND\r\n`);
+    // A request's own write through a connection other than its lock's (php-memcached with
+    // several servers in save_path) is written.
+    expect(await replica.request(set(data, 'n|i:5;', 1440))).to.equal('STORED\r\n');
+    expect(await holder.request(`get ${data}\r\n`)).to.equal(`VALUE ${data} 0 6\r\nn|i:5;\r\nEND\r\n`);
     expect(await holder.request(`delete ${lockOf(id)}\r\n`)).to.equal('DELETED\r\n');
     // With the lock free, anyone's write is written.
     expect(await replica.request(set(data, 'n|i:3;', 1440))).to.equal('STORED\r\n');
@@ -140,6 +144,21 @@ describe('session locks (raw protocol, real gateways)', function () {
     // A bare key with no lock request behind it is an item like any other.
     expect(await redundant.request(set(id, 'any', 1440))).to.equal('STORED\r\n');
     expect(await holder.request(`get ${id}\r\n`)).to.equal(`VALUE ${id} 0 3\r\nany\r\nEND\r\n`);
+  });
+
+  it('makes an add of a held lock wait for its release (sessions.lockWaitMs, 100 ms), then NOT_STORED', async () => {
+    const lock = lockOf(sid());
+    const [holder, waiter] = [await connect(), await connect()];
+    expect(await holder.request(add(lock))).to.equal('STORED\r\n');
+    let started = Date.now();
+    expect(await waiter.request(add(lock))).to.equal('NOT_STORED\r\n');
+    expect(Date.now() - started, 'ms before NOT_STORED').to.be.within(90, 1000);
+    started = Date.now();
+    const waiting = waiter.request(add(lock));
+    await delay(30);
+    expect(await holder.request(`delete ${lock}\r\n`)).to.equal('DELETED\r\n');
+    expect(await waiting).to.equal('STORED\r\n');
+    expect(Date.now() - started, 'ms until the waiting add got the released lock').to.be.below(90);
   });
 
   it('takes over an expired lock', async () => {

@@ -21,6 +21,9 @@ import type { ClientSession, CommandContext, SessionLockService } from './handle
 /** How often a waiting add tries again when no release through this gateway woke it. */
 const RETRY_MS = 20;
 
+/** The lock table's lock_value column (sql/innodb.sql); PHP's handlers store "1". */
+const LOCK_VALUE_MAX = 255;
+
 /** pecl memcache releases its lock by setting it to this. */
 const PECL_RELEASE_VALUE = Buffer.from('0');
 
@@ -49,6 +52,9 @@ export async function executeLockRequest(request: Request, ctx: CommandContext, 
       stats.count('cmd_set');
       const stored = (ok: boolean): Response => ({ kind: 'store', outcome: ok ? 'stored' : 'not_stored', cas: ok ? 0n : undefined });
       const { key, value, flags, exptime } = request;
+      if (value.length > LOCK_VALUE_MAX && request.mode !== 'append' && request.mode !== 'prepend') {
+        return { kind: 'serverError', message: `a session lock's value is at most ${LOCK_VALUE_MAX} bytes (sessions.lockKeys)` };
+      }
       switch (request.mode) {
         case 'add':
         case 'set': {

@@ -161,6 +161,13 @@ describe('session locks (raw protocol, real gateways)', function () {
     expect(Date.now() - started, 'ms until the waiting add got the released lock').to.be.below(90);
   });
 
+  it('refuses a lock value longer than the lock table holds with a SERVER_ERROR naming the limit', async () => {
+    const conn = await connect();
+    const lock = lockOf(sid());
+    expect(await conn.request(add(lock, 'x'.repeat(256)))).to.equal('SERVER_ERROR a session lock\'s value is at most 255 bytes (sessions.lockKeys)\r\n');
+    expect(await conn.request(add(lock, 'x'.repeat(255)))).to.equal('STORED\r\n');
+  });
+
   it('takes over an expired lock', async () => {
     const lock = lockOf(sid());
     const [holder, other] = [await connect(), await connect()];

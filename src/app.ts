@@ -59,8 +59,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     releasers.push('database pool', () => pool.close());
     await ensureSchema(pool, config, logger, releasers);
 
-    const casAllocator = new CasAllocator(pool, config.db.casBlockSize);
-    const tableStore = new MysqlKvStore(pool, casAllocator, {
+    const tableStore = new MysqlKvStore(pool, new CasAllocator(pool, config.db.casBlockSize), {
       table: config.db.table,
       itemSizeMax: config.items.sizeMax,
     }, logger);
@@ -68,7 +67,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     releasers.push('access marks', () => tableStore.flushAccesses());
     const batches = batchPolicy(config.coalesce);
     const coalescing = config.coalesce.enabled ? new CoalescingStore(tableStore, { ...config.coalesce, merge: batches.merge }) : null;
-    const sessionLocks = keys ? await startSessionLocks(keys, config, pool, casAllocator, logger, releasers) : null;
+    const sessionLocks = keys ? await startSessionLocks(keys, config, pool, logger, releasers) : null;
     const ctx = commandContext(config, coalescing ?? tableStore, pool, logger, coalescing, sessionLocks);
     // Client connections are numbered per gateway; a session lock names its holder by it.
     let nextClientId = 1;
@@ -108,14 +107,13 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
  * connection releases its own locks), before the pool: then whatever is left goes at once.
  */
 async function startSessionLocks(
-  keys: SessionKeys, config: GatewayConfig, pool: DatabasePool, casAllocator: CasAllocator, logger: Logger, releasers: Releasers,
+  keys: SessionKeys, config: GatewayConfig, pool: DatabasePool, logger: Logger, releasers: Releasers,
 ): Promise<SessionLockService> {
   const host = hostname();
   const pid = process.pid;
   const id = `${host.slice(0, 40)}:${pid}:${randomBytes(4).toString('hex')}`;
-  const locks = new SessionLocks(pool, casAllocator, {
+  const locks = new SessionLocks(pool, {
     table: lockTableOf(config.db.table),
-    itemTable: config.db.table,
     gateway: { id, host, pid },
     livenessSeconds: config.sessions.lockLiveness,
   }, logger);
@@ -296,7 +294,7 @@ function lockCounters(locks: SessionLocks | null): Array<[string, number]> {
     ['session_locks_released', counts.released],
     ['session_locks_released_on_close', counts.releasedOnClose],
     ['session_locks_refused_releases', counts.refusedReleases],
-    ['session_data_writes_skipped', counts.skippedDataWrites],
+    ['session_data_copies_skipped', counts.skippedCopies],
   ];
 }
 

@@ -4,7 +4,7 @@ import type { Response } from '../model/response.js';
 import { DatabaseQueryError, DatabaseUnavailableError } from '../store/errors.js';
 import type { CommandContext, RunLimits } from './handler.js';
 import { executeCommand, handlerFor } from './index.js';
-import { dataWriteLock, executeDataWrite, executeLockRequest, isLockRequest } from './session-lock.js';
+import { executeLockRequest, isDataCopy, isLockRequest, skipDataCopy } from './session-lock.js';
 
 /**
  * Runs one client connection's requests through the handlers. A pipelined run of requests
@@ -14,15 +14,15 @@ import { dataWriteLock, executeDataWrite, executeLockRequest, isLockRequest } fr
  */
 export function requestRunner(ctx: CommandContext, limits: RunLimits): RequestRunner {
   const lockService = ctx.sessionLocks;
-  /** session data writes that must find their lock free, decided in runLength for run */
-  const dataLocks = new WeakMap<Request, Buffer>();
+  /** copies of session data, found in runLength (which sees the request behind) for run */
+  const copies = new WeakSet<Request>();
   /** whether a request runs alone, through session-lock.ts */
   const aboutSessions = (request: Request, next: Request | undefined): boolean => {
     if (!lockService) return false;
     if (isLockRequest(request, lockService)) return true;
-    const lock = dataWriteLock(request, next, ctx, lockService);
-    if (lock) dataLocks.set(request, lock);
-    return lock !== null;
+    if (!isDataCopy(request, next, ctx, lockService)) return false;
+    copies.add(request);
+    return true;
   };
   let running: Promise<unknown> = Promise.resolve();
   return {
@@ -57,8 +57,7 @@ export function requestRunner(ctx: CommandContext, limits: RunLimits): RequestRu
     const first = requests[0]!;
     try {
       if (lockService) {
-        const lock = dataLocks.get(first);
-        if (lock && first.kind === 'store') return [await executeDataWrite(first, lock, ctx, lockService)];
+        if (copies.has(first)) return [skipDataCopy(ctx, lockService)];
         if (isLockRequest(first, lockService)) return [await executeLockRequest(first, ctx, lockService)];
       }
       if (requests.length === 1) return [await executeCommand(first, ctx)];

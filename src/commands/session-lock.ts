@@ -1,4 +1,4 @@
-import type { Request, StoreRequest } from '../model/request.js';
+import type { Request } from '../model/request.js';
 import type { Item, Response } from '../model/response.js';
 import { applyDelta } from '../store/arithmetic.js';
 import { isPlainSet, mapKey } from '../store/kv-store.js';
@@ -149,29 +149,32 @@ async function release(client: ClientSession, key: Buffer, locks: SessionLocks):
 }
 
 /**
- * The lock that a plain set of session data must find free, or null: only for a set that is a
- * copy of another connection's write, by how PHP's handlers send copies. php-memcached sends
- * its replica copy quiet (SETQ) to the next server; pecl memcache sends its redundant copy as
- * the data followed by its lock set to 0. A request's own write of its data goes unchecked,
- * also through a connection that does not hold the lock (with several servers in save_path,
- * php-memcached often reads and writes the data through another server than the lock's).
- * A lone-* data pattern (pecl memcache's bare ids) only counts the second kind, so that other
- * clients' quiet sets stay plain sets.
+ * Whether a plain set of session data is a copy of another connection's write, by how PHP's
+ * handlers send copies: php-memcached sends its replica copy quiet (SETQ) to the next server,
+ * pecl memcache its redundant copy as the data followed by its lock set to 0, both through a
+ * connection that does not hold the session's lock. A request's own write of its data is never
+ * one, also through a connection that does not hold the lock (with several servers in
+ * save_path, php-memcached often reads and writes the data through another server than the
+ * lock's). A lone-* data pattern (pecl memcache's bare ids) only counts the second kind, so
+ * that other clients' quiet sets stay plain sets.
  */
-export function dataWriteLock(request: Request, next: Request | undefined, { client }: CommandContext, service: SessionLockService): Buffer | null {
-  if (request.kind !== 'store' || !isPlainSet(request) || service.isLockKey(request.key)) return null;
+export function isDataCopy(request: Request, next: Request | undefined, { client }: CommandContext, service: SessionLockService): boolean {
+  if (request.kind !== 'store' || !isPlainSet(request) || service.isLockKey(request.key)) return false;
   const data = service.lockOfData(request.key);
-  if (!data || client.held.has(mapKey(data.lock))) return null;
-  if (data.specific && request.noreply) return data.lock;
-  return next && 'key' in next && next.key.equals(data.lock) ? data.lock : null;
+  if (!data || client.held.has(mapKey(data.lock))) return false;
+  if (data.specific && request.noreply) return true;
+  return next !== undefined && 'key' in next && next.key.equals(data.lock);
 }
 
-/** A plain set of session data whose lock another connection may hold: skipped if it does. */
-export async function executeDataWrite(request: StoreRequest, lock: Buffer, { stats }: CommandContext, { locks }: SessionLockService): Promise<Response> {
+/**
+ * A copy is answered as stored and not written: every gateway writes the same database, where
+ * the request's own write already is, and a copy that came late would overwrite the session
+ * as a later request wrote it.
+ */
+export function skipDataCopy({ stats }: CommandContext, { locks }: SessionLockService): Response {
   stats.count('cmd_set');
-  // A skipped copy is answered as stored: the data its holder writes is the session's.
-  const cas = await locks.setUnlessLocked(request, lock);
-  return { kind: 'store', outcome: 'stored', cas: cas ?? 0n };
+  locks.counts.skippedCopies++;
+  return { kind: 'store', outcome: 'stored', cas: 0n };
 }
 
 /** incr/decr of a held lock: the changed value is reported, and the lock left as it is. */

@@ -127,7 +127,7 @@ export const configSchema = {
       format: 'text', default: 'memc.sess.key.lock.*,*.lock', env: 'MEMGATE_SESSION_LOCK_KEYS', arg: 'session-lock-keys',
     },
     dataKeys: {
-      doc: 'The session data each lock of sessions.lockKeys protects, one pattern per lock pattern, in the same order; * is the session id in both. A copy of a session\'s data from a connection that does not hold its lock is skipped (and answered as stored) while another connection holds the lock, so that a late copy of an earlier request\'s write cannot overwrite the next request\'s: a quiet set (php-memcached\'s replica copy), or a set followed on its connection by a request on the lock (pecl memcache\'s redundant copy; the only kind for a lone *, pecl memcache\'s bare ids). Empty: nothing is skipped.',
+      doc: 'The session data each lock of sessions.lockKeys protects, one pattern per lock pattern, in the same order; * is the session id in both. A copy of session data that PHP\'s handlers send to a second server is answered as stored and not written, since every gateway writes the same database, where the request\'s own write already is, and a copy that came late would overwrite a later request\'s session: a quiet set from a connection that does not hold the session\'s lock (php-memcached\'s replica copy), or a set followed on such a connection by a request on the lock (pecl memcache\'s redundant copy; the only kind for a lone *, pecl memcache\'s bare ids). Empty: copies are written. Gateways in one save_path must share one database.',
       format: 'text', default: 'memc.sess.key.*,*', env: 'MEMGATE_SESSION_DATA_KEYS', arg: 'session-data-keys',
     },
     lockWaitMs: {

@@ -1,18 +1,14 @@
 import type { Logger } from 'winston';
 import type { Item } from '../model/response.js';
-import type { CasAllocator } from './cas-allocator.js';
-import { ItemBit, mapKey, type StoreInput } from './kv-store.js';
+import { mapKey } from './kv-store.js';
 import type { Connection, DatabasePool } from './pool.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { gatewayStatements, type GatewayIdentity } from './sql/gateways.js';
 import { sessionLockStatements, type SessionLockStatements } from './sql/session-locks.js';
-import { setUnlessLockedStatement } from './sql/set-unless-locked.js';
 
 export interface SessionLockOptions {
   /** the lock table (schema.ts lockTableOf) */
   table: string;
-  /** the item table, where the sessions' data is */
-  itemTable: string;
   gateway: GatewayIdentity;
   /** a gateway whose heartbeat is older than this many seconds is dead, and its locks free */
   livenessSeconds: number;
@@ -29,7 +25,6 @@ const FORGET_GATEWAYS_AFTER_SECONDS = 3600;
  */
 export class SessionLocks {
   private readonly sql: SessionLockStatements;
-  private readonly setUnlessLockedSql: ReturnType<typeof setUnlessLockedStatement>;
   /** connections that closed while holding locks, whose release has not reached the database */
   private readonly unreleased = new Set<number>();
   private readonly releasing = new Set<Promise<void>>();
@@ -37,17 +32,17 @@ export class SessionLocks {
   private readonly waiters = new Map<string, Array<() => void>>();
   /** what happened to locks; reported by stats */
   readonly counts = {
-    taken: 0, takenOver: 0, busy: 0, released: 0, releasedOnClose: 0, refusedReleases: 0, skippedDataWrites: 0,
+    taken: 0, takenOver: 0, busy: 0, released: 0, releasedOnClose: 0, refusedReleases: 0,
+    /** copies of session data not written (commands/session-lock.ts dataCopyLock) */
+    skippedCopies: 0,
   };
 
   constructor(
     private readonly pool: DatabasePool,
-    private readonly casAllocator: CasAllocator,
     private readonly options: SessionLockOptions,
     private readonly logger: Logger,
   ) {
     this.sql = sessionLockStatements(options.table, options.livenessSeconds);
-    this.setUnlessLockedSql = setUnlessLockedStatement(options.itemTable, options.table, options.livenessSeconds);
   }
 
   get gateway(): GatewayIdentity {
@@ -86,23 +81,6 @@ export class SessionLocks {
     }
     else this.counts.refusedReleases++;
     return released;
-  }
-
-  /**
-   * A plain set of a session's data from a connection that does not hold the session's lock:
-   * written unless another connection holds the lock (then it is a late copy of an earlier
-   * request's write, and skipped). The CAS it got, or null when skipped.
-   */
-  async setUnlessLocked(input: StoreInput, lock: Buffer): Promise<bigint | null> {
-    const written = await withRetry(this.pool, this.logger, 'idempotent', async () => {
-      // A fresh CAS for every attempt: a retry must never reuse a value another client saw.
-      const cas = await this.casAllocator.allocate();
-      const bits = input.binaryKey ? ItemBit.binaryKey : 0;
-      const item = { key: input.key, value: input.value, flags: input.flags, cas, bits, exptime: input.exptime };
-      return this.pool.withConnection(async (c) => ((await this.setUnlessLockedSql(c, item, lock)) ? cas : null), 'write');
-    });
-    if (written === null) this.counts.skippedDataWrites++;
-    return written;
   }
 
   /** The held locks among the keys, as items (a lock has no CAS: 0). */

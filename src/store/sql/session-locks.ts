@@ -35,14 +35,6 @@ const ORPHANED = `(acquired_at <= ${NOW} - ? AND owner NOT IN (
 const OWN = '(owner = ? AND conn_id = ?)';
 
 /**
- * Some connection holds the lock (parameters: the lock key, then ORPHANED's). For statements
- * on other tables that must not run while a session is locked.
- */
-export function lockHeldSql(table: string): string {
-  return `EXISTS (SELECT 1 FROM ${quote(table)} WHERE lock_key = ? AND NOT ${EXPIRED} AND NOT ${ORPHANED})`;
-}
-
-/**
  * Takes a lock. A held lock is taken over only when it expired or its gateway is dead, and,
  * with `ownIsFree`, when the caller already holds it (a set refreshes its own lock; an add of a
  * lock the caller holds is refused, as memcached refuses an add of an existing key).

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { CasAllocator } from '../../../src/store/cas-allocator.js';
 import { parseDatabaseUrl } from '../../../src/store/db-url.js';
 import { createDatabasePool, type DatabasePool } from '../../../src/store/pool.js';
 import { applySchema, lockTableOf } from '../../../src/store/schema.js';
@@ -29,8 +28,8 @@ describe('SessionLocks (real MariaDB)', function () {
     table = freshTableName('locks');
     await applySchema(pool, { engine: 'innodb', table, onlyIfMissing: false }, logger);
     const suffix = table.slice(-8);
-    a = new SessionLocks(pool, new CasAllocator(pool, 10), { table: lockTableOf(table), itemTable: table, gateway: gateway(`a-${suffix}`), livenessSeconds: 5 }, logger);
-    b = new SessionLocks(pool, new CasAllocator(pool, 10), { table: lockTableOf(table), itemTable: table, gateway: gateway(`b-${suffix}`), livenessSeconds: 5 }, logger);
+    a = new SessionLocks(pool, { table: lockTableOf(table), gateway: gateway(`a-${suffix}`), livenessSeconds: 5 }, logger);
+    b = new SessionLocks(pool, { table: lockTableOf(table), gateway: gateway(`b-${suffix}`), livenessSeconds: 5 }, logger);
     await a.heartbeat();
     await b.heartbeat();
   });
@@ -87,7 +86,7 @@ describe('SessionLocks (real MariaDB)', function () {
 
   it('treats locks of a gateway silent for its liveness as free, and deleteFree removes them', async () => {
     const lock = key();
-    const silent = new SessionLocks(pool, new CasAllocator(pool, 10), { table: lockTableOf(table), itemTable: table, gateway: gateway(`s-${table.slice(-8)}`), livenessSeconds: 5 }, logger);
+    const silent = new SessionLocks(pool, { table: lockTableOf(table), gateway: gateway(`s-${table.slice(-8)}`), livenessSeconds: 5 }, logger);
     await silent.heartbeat();
     expect(await silent.take(1, lock, ONE, 0, 0, false)).to.equal(true);
     expect(await b.take(1, lock, ONE, 0, 0, false)).to.equal(false);
@@ -106,7 +105,7 @@ describe('SessionLocks (real MariaDB)', function () {
 
   it('holds a fresh lock whose gateway has no heartbeat on this node yet (a restarted or new writer)', async () => {
     const lock = key();
-    const newcomer = new SessionLocks(pool, new CasAllocator(pool, 10), { table: lockTableOf(table), itemTable: table, gateway: gateway(`n-${table.slice(-8)}`), livenessSeconds: 5 }, logger);
+    const newcomer = new SessionLocks(pool, { table: lockTableOf(table), gateway: gateway(`n-${table.slice(-8)}`), livenessSeconds: 5 }, logger);
     expect(await newcomer.take(1, lock, ONE, 0, 0, false)).to.equal(true);
     expect(await b.take(1, lock, ONE, 0, 0, false)).to.equal(false);
     expect((await b.read([lock])).size).to.equal(1);

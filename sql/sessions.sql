@@ -44,8 +44,9 @@ WHERE s.mkey LIKE 'memc.sess.key.%'
 -- taken and held_seconds how long ago. expires_at_unix NULL means the lock never expires:
 -- php-memcached gives a lock memcached.sess_lock_expire, or max_execution_time when that is 0
 -- (0 in the CLI). holder_alive is 0 when the gateway has written no heartbeat for 5 s, the
--- gateways' setting sessions.lockLiveness (5 by default): its locks are free for the taking
--- (the next taker replaces the row), and holder_host/holder_pid are NULL once its row is gone.
+-- gateways' setting sessions.lockLiveness (5 by default): its locks that are at least that old
+-- too are free for the taking (the next taker replaces the row), and holder_host/holder_pid
+-- are NULL once its row is gone.
 CREATE OR REPLACE VIEW `kv_php_session_locks` AS
 SELECT
   CAST(SUBSTRING(l.lock_key, LENGTH('memc.sess.key.lock.') + 1) AS CHAR CHARACTER SET ascii) AS session_id,

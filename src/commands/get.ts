@@ -1,6 +1,7 @@
 import type { GetRequest } from '../model/request.js';
 import type { HitsResponse, Item } from '../model/response.js';
 import { mapKey } from '../store/kv-store.js';
+import type { ServerStats } from '../stats/server-stats.js';
 import type { CommandContext, CommandHandler } from './handler.js';
 
 // get/gets/gat/gats: every requested key answers in order, duplicates included.
@@ -9,11 +10,7 @@ export default {
     if (request.touchExptime === undefined) return (await executeGets([request], ctx))[0]!;
     const found = await ctx.store.getAndTouch(request.keys, request.touchExptime);
     const items: Array<Item | null> = request.keys.map((key) => found.get(mapKey(key)) ?? null);
-    for (const item of items) {
-      // memcached counts gat under touch, plain gets under get, per key.
-      ctx.stats.count('cmd_touch');
-      ctx.stats.count(item ? 'touch_hits' : 'touch_misses');
-    }
+    countLookups(items, true, ctx.stats);
     return { kind: 'hits', items, withCas: request.withCas };
   },
   // Plain gets (no touch) share one read: reads commute, so answering them together cannot
@@ -41,10 +38,16 @@ async function executeGets(requests: GetRequest[], { store, stats }: CommandCont
   const found = await store.get(requests.flatMap((r) => r.keys), { access: 'record' });
   return requests.map((request) => {
     const items: Array<Item | null> = request.keys.map((key) => found.get(mapKey(key)) ?? null);
-    for (const item of items) {
-      stats.count('cmd_get');
-      stats.count(item ? 'get_hits' : 'get_misses');
-    }
+    countLookups(items, false, stats);
     return { kind: 'hits', items, withCas: request.withCas };
   });
+}
+
+/** memcached counts a gat's keys under touch and a plain get's under get, each key a hit or a miss. */
+export function countLookups(items: Array<Item | null>, touched: boolean, stats: ServerStats): void {
+  for (const item of items) {
+    stats.count(touched ? 'cmd_touch' : 'cmd_get');
+    if (touched) stats.count(item ? 'touch_hits' : 'touch_misses');
+    else stats.count(item ? 'get_hits' : 'get_misses');
+  }
 }

@@ -53,11 +53,6 @@ export function sessionKeys(lockGlobs: string, dataGlobs: string): SessionKeys {
   };
 }
 
-/** A matcher for comma-separated globs; an empty list matches nothing. */
-export function lockKeyMatcher(globs: string): KeyMatcher {
-  return sessionKeys(globs, '').isLockKey;
-}
-
 function list(globs: string): string[] {
   return globs.split(',').map((glob) => glob.trim()).filter((glob) => glob.length > 0);
 }

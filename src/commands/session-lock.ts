@@ -3,6 +3,7 @@ import type { Item, Response } from '../model/response.js';
 import { applyDelta } from '../store/arithmetic.js';
 import { isPlainSet, mapKey } from '../store/kv-store.js';
 import type { SessionLocks } from '../store/session-locks.js';
+import { countLookups } from './get.js';
 import type { ClientSession, CommandContext, SessionLockService } from './handler.js';
 
 // Commands on session lock keys (lock-keys.ts). A lock belongs to the client connection that
@@ -203,14 +204,6 @@ async function lockAwareGet(
     touchExptime === undefined ? ctx.store.get(itemKeys, { access: 'record' }) : ctx.store.getAndTouch(itemKeys, touchExptime),
   ]);
   const items = keys.map((key): Item | null => (isLockKey(key) ? held.get(mapKey(key)) : found.get(mapKey(key))) ?? null);
-  for (const item of items) {
-    if (touchExptime === undefined) {
-      ctx.stats.count('cmd_get');
-      ctx.stats.count(item ? 'get_hits' : 'get_misses');
-    } else {
-      ctx.stats.count('cmd_touch');
-      ctx.stats.count(item ? 'touch_hits' : 'touch_misses');
-    }
-  }
+  countLookups(items, touchExptime !== undefined, ctx.stats);
   return { kind: 'hits', items, withCas };
 }

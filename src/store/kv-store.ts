@@ -133,3 +133,10 @@ export function isPlainSet(input: { mode: string; cas: bigint; invalidate?: bool
 }
 
 export const mapKey = (key: Buffer): string => key.toString('latin1');
+
+/** The keys without repeats (by mapKey), in the order they first appear. */
+export function uniqueKeys(keys: Buffer[]): Buffer[] {
+  const seen = new Map<string, Buffer>();
+  for (const key of keys) seen.set(mapKey(key), key);
+  return [...seen.values()];
+}

@@ -7,7 +7,7 @@ import type { CasAllocator } from './cas-allocator.js';
 import { ConcurrentChangeError } from './errors.js';
 import { toItem, toItems } from './item-rows.js';
 import {
-  ItemBit, mapKey, type ArithmeticInput, type ArithmeticResult, type ItemDecider, type KvStore, type StoreInput,
+  ItemBit, mapKey, uniqueKeys, type ArithmeticInput, type ArithmeticResult, type ItemDecider, type KvStore, type StoreInput,
   type StoredItem,
 } from './kv-store.js';
 import type { Connection, DatabasePool, Intent } from './pool.js';
@@ -52,7 +52,7 @@ export class MysqlKvStore implements KvStore {
   }
 
   async get(keys: Buffer[], options: { access?: 'record' | 'report' } = {}): Promise<Map<string, StoredItem>> {
-    const unique = dedupe(keys);
+    const unique = uniqueKeys(keys);
     if (unique.length === 0) return new Map();
     if (options.access === 'report') await Promise.all(unique.map((key) => this.settleAccesses(key)));
     const rows = await this.run('idempotent', () => this.db((c) => this.select(c, unique, false), 'read'));
@@ -76,7 +76,7 @@ export class MysqlKvStore implements KvStore {
   }
 
   async getAndTouch(keys: Buffer[], exptime: number): Promise<Map<string, Item>> {
-    const unique = dedupe(keys);
+    const unique = uniqueKeys(keys);
     if (unique.length === 0) return new Map();
     return this.run('idempotent', () => this.db((c) => transaction(c, async () => {
       const rows = await this.select(c, unique, true);
@@ -274,10 +274,4 @@ export class MysqlKvStore implements KvStore {
   private run<T>(retry: RetryPolicy, attempt: () => Promise<T>): Promise<T> {
     return withRetry(this.pool, this.logger, retry, attempt, this.options.maxAttempts);
   }
-}
-
-function dedupe(keys: Buffer[]): Buffer[] {
-  const seen = new Map<string, Buffer>();
-  for (const key of keys) seen.set(mapKey(key), key);
-  return [...seen.values()];
 }

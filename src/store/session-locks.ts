@@ -1,6 +1,6 @@
 import type { Logger } from 'winston';
 import type { Item } from '../model/response.js';
-import { mapKey } from './kv-store.js';
+import { mapKey, uniqueKeys } from './kv-store.js';
 import type { Connection, DatabasePool } from './pool.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { gatewayStatements, type GatewayIdentity } from './sql/gateways.js';
@@ -33,7 +33,7 @@ export class SessionLocks {
   /** what happened to locks; reported by stats */
   readonly counts = {
     taken: 0, takenOver: 0, busy: 0, released: 0, releasedOnClose: 0, refusedReleases: 0,
-    /** copies of session data not written (commands/session-lock.ts dataCopyLock) */
+    /** copies of session data not written (commands/session-lock.ts isDataCopy) */
     skippedCopies: 0,
   };
 
@@ -86,8 +86,7 @@ export class SessionLocks {
   /** The held locks among the keys, as items (a lock has no CAS: 0). */
   async read(keys: Buffer[]): Promise<Map<string, Item>> {
     if (keys.length === 0) return new Map();
-    const unique = [...new Map(keys.map((key) => [mapKey(key), key])).values()];
-    const rows = await this.run('idempotent', (c) => this.sql.read(c, unique));
+    const rows = await this.run('idempotent', (c) => this.sql.read(c, uniqueKeys(keys)));
     return new Map(rows.map((row) => [mapKey(row.lock_key), { key: row.lock_key, value: row.lock_value, flags: Number(row.flags), cas: 0n }]));
   }
 

@@ -10,21 +10,13 @@ import { startCli } from '../helpers/cli.js';
 import { findFreePort, getTestDatabaseUrl } from '../helpers/database.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { RawConnection as Conn } from '../helpers/raw-connection.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let sidCounter = 0;
 const sid = () => `s${process.pid}x${sidCounter++}`;
 const lockOf = (id: string) => `memc.sess.key.lock.${id}`;
 const add = (key: string, value = '1', exptime = 0, flags = 0) => `add ${key} ${flags} ${exptime} ${value.length}\r\n${value}\r\n`;
 const set = (key: string, value: string, exptime = 0, flags = 0) => `set ${key} ${flags} ${exptime} ${value.length}\r\n${value}\r\n`;
-
-async function waitFor(done: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await delay(20);
-  }
-}
 
 /** Polls a connection's add until it stores; the ms it took. */
 async function addsWithin(conn: Conn, key: string, ms: number): Promise<number> {
@@ -32,7 +24,7 @@ async function addsWithin(conn: Conn, key: string, ms: number): Promise<number> 
   for (;;) {
     if ((await conn.request(add(key))) === 'STORED\r\n') return Date.now() - started;
     if (Date.now() - started > ms) throw new Error(`${key} still locked after ${ms} ms`);
-    await delay(50);
+    await sleep(50);
   }
 }
 
@@ -158,7 +150,7 @@ describe('session locks (raw protocol, real gateways)', function () {
     expect(Date.now() - started, 'ms before NOT_STORED').to.be.within(90, 1000);
     started = Date.now();
     const waiting = waiter.request(add(lock));
-    await delay(30);
+    await sleep(30);
     expect(await holder.request(`delete ${lock}\r\n`)).to.equal('DELETED\r\n');
     expect(await waiting).to.equal('STORED\r\n');
     expect(Date.now() - started, 'ms until the waiting add got the released lock').to.be.below(90);
@@ -234,12 +226,23 @@ describe('session locks (raw protocol, real gateways)', function () {
       }
     });
 
+    it('frees the locks of a gateway that stops cleanly at once, not after its liveness', async () => {
+      const lock = lockOf(sid());
+      const second = await startGateway({ config: { db: { table: gateway.table } } });
+      const holder = await connect(second.port);
+      expect(await holder.request(add(lock))).to.equal('STORED\r\n');
+      const other = await connect();
+      expect(await other.request(add(lock))).to.equal('NOT_STORED\r\n');
+      await second.stop();
+      expect(await addsWithin(other, lock, 1000)).to.be.below(1000);
+    });
+
     it('takes over the locks of a SIGKILLed gateway within its liveness (5 s), with the data intact', async () => {
       const id = sid();
       const port = await findFreePort();
       const killed = startCli(['serve', '--db-url', await getTestDatabaseUrl(), '--table', gateway.table, '--port', String(port)], process.cwd());
       try {
-        await waitFor(() => killed.output().stdout.includes('listening') || killed.output().stderr.includes('listening'), 15000);
+        await waitFor('the gateway to listen', () => killed.output().stdout.includes('listening') || killed.output().stderr.includes('listening'), 15000);
         const holder = await connect(port);
         expect(await holder.request(set(`memc.sess.key.${id}`, 'n|i:7;', 1440))).to.equal('STORED\r\n');
         expect(await holder.request(add(lockOf(id)))).to.equal('STORED\r\n');

@@ -14,17 +14,12 @@ import { UNKNOWN_OUTCOME_MESSAGE } from '../../../src/store/retry.js';
 import { applySchema } from '../../../src/store/schema.js';
 import { captureLog, findFreePort, freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
 import { freezeProcess } from '../../helpers/freeze.js';
+import { sleep, waitFor } from '../../helpers/wait.js';
 
 const k = (s: string) => Buffer.from(s);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** How long the waits below give the pool, and how often they look. */
+const UNTIL_MS = 15_000;
+const POLL_MS = 50;
 
 /**
  * Two independent MariaDB servers stand in for two SQL nodes: enough to see where each command
@@ -120,7 +115,7 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
 
     await startFirst();
     // A probe with backoff finds the node healthy again; writes move back to it.
-    await until('the first node to be taken back', () => pool.health().nodes[0]!.up);
+    await waitFor('the first node to be taken back', () => pool.health().nodes[0]!.up, UNTIL_MS, POLL_MS);
     expect((await set('after', 'three')).outcome).to.equal('stored');
     expect((await rowsOn(firstUrl)).get('after')).to.equal('three');
     expect(pool.health()).to.include({ writer: 0, failovers: 2 });
@@ -153,7 +148,7 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
       expect(frozenPool.health()).to.include({ writer: 1 });
       expect(frozenPool.health().nodes[0]).to.include({ up: false, downs: 1 });
       process.kill(pid, 'SIGCONT');
-      await until('the thawed node to be taken back', () => frozenPool.health().nodes[0]!.up);
+      await waitFor('the thawed node to be taken back', () => frozenPool.health().nodes[0]!.up, UNTIL_MS, POLL_MS);
       expect((await frozenStore.get([k('frozen')])).get('frozen')?.value.toString()).to.equal('on-first');
       expect(frozenPool.health().writer).to.equal(0);
     } finally {
@@ -207,8 +202,8 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
     } finally {
       asRoot('SET GLOBAL read_only = 0');
     }
-    await until('writes to move back to the first node', async () => (await set('ro-after', 'back')).outcome === 'stored'
-      && (await rowsOn(firstUrl)).get('ro-after') === 'back');
+    await waitFor('writes to move back to the first node', async () => (await set('ro-after', 'back')).outcome === 'stored'
+      && (await rowsOn(firstUrl)).get('ro-after') === 'back', UNTIL_MS, POLL_MS);
   });
 
   it('answers at once, naming each node, while every node is down', async () => {
@@ -249,13 +244,13 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
       await holder.query(`SELECT * FROM \`${table}\` WHERE mkey = ? FOR UPDATE`, [key]);
       const running = command().then((result) => ({ result }), (error: unknown) => ({ error }));
       let id: number | undefined;
-      await until('the command to wait on the lock', async () => {
+      await waitFor('the command to wait on the lock', async () => {
         const [rows] = await killer.query(
           "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()", [`${statementStart}%`],
         );
         id = (rows as Array<{ ID: number }>)[0]?.ID;
         return id !== undefined;
-      });
+      }, UNTIL_MS, POLL_MS);
       await killer.query(`KILL CONNECTION ${id}`);
       // Let a retry (if any) start before the lock goes, then release it.
       await sleep(200);

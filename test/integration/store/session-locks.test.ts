@@ -4,6 +4,7 @@ import { createDatabasePool, type DatabasePool } from '../../../src/store/pool.j
 import { applySchema, lockTableOf } from '../../../src/store/schema.js';
 import { SessionLocks } from '../../../src/store/session-locks.js';
 import { freshTableName, getTestDatabaseUrl, testLogger } from '../../helpers/database.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const k = (s: string) => Buffer.from(s);
 const ONE = k('1');
@@ -79,7 +80,7 @@ describe('SessionLocks (real MariaDB)', function () {
     expect(await a.release(4, x)).to.equal(false);
     expect(await a.release(3, x)).to.equal(true);
     a.connectionClosed(3);
-    await waitFor(async () => (await a.read([y])).size === 0);
+    await waitFor('the closed connection\'s locks to go', async () => (await a.read([y])).size === 0, 3000);
     expect((await a.read([z])).size).to.equal(1);
     expect(a.counts.releasedOnClose).to.be.at.least(1);
   });
@@ -121,10 +122,3 @@ describe('SessionLocks (real MariaDB)', function () {
   });
 });
 
-async function waitFor(done: () => Promise<boolean>, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { lockKeyMatcher, sessionKeys } from '../../../src/commands/lock-keys.js';
+import { sessionKeys } from '../../../src/commands/lock-keys.js';
 
-const matches = (globs: string, key: string | Buffer) => lockKeyMatcher(globs)(Buffer.isBuffer(key) ? key : Buffer.from(key, 'latin1'));
+const matches = (globs: string, key: string | Buffer) => sessionKeys(globs, '').isLockKey(Buffer.isBuffer(key) ? key : Buffer.from(key, 'latin1'));
 
-describe('lockKeyMatcher (sessions.lockKeys)', () => {
+describe('sessionKeys: isLockKey (sessions.lockKeys)', () => {
   const defaults = 'memc.sess.key.lock.*,*.lock';
 
   it('recognises php-memcached\'s and pecl memcache\'s lock keys, and not their data keys', () => {

@@ -128,6 +128,9 @@ describe('loadConfig', () => {
     const bad = file({ listen: { port: 'abc' } });
     expect(message({ env: {}, file: bad })).to.equal(`listen.port in ${bad}: not a port (0-65535) [--port, MEMGATE_PORT]`);
     expect(message({ env: {}, argv: ['--table', 'a b'] })).to.match(/^--table "a b": not a plain identifier.* \[db\.table, MEMGATE_DB_TABLE\]$/);
+    // memgate adds _locks for the session lock table, which must stay within MySQL's 64.
+    expect(message({ env: {}, argv: ['--table', 't'.repeat(59)] })).to.match(/: not a plain identifier.*at most 58 characters/);
+    expect(loadConfig({ env: {}, argv: ['--table', 't'.repeat(58)] }).db.table).to.equal('t'.repeat(58));
     expect(message({ env: {}, argv: ['--pool-size'] })).to.equal('--pool-size needs a value [db.poolSize, MEMGATE_DB_POOL_SIZE]');
     const unknownKey = file({ listen: { prot: 1 } });
     expect(message({ env: {}, file: unknownKey })).to.equal(`listen.prot in ${unknownKey}: not a setting (memgate --help lists them)`);

@@ -6,16 +6,9 @@ import type { Response } from '../../../src/model/response.js';
 import { ClientConnection } from '../../../src/net/connection.js';
 import { ServerStats } from '../../../src/stats/server-stats.js';
 import { captureLog } from '../../helpers/database.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(done: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await delay(5);
-  }
-}
 
 /** A hit whose value is the key itself (or `size` bytes of it), for text gets. */
 const hit = (request: Request, size?: number): Response => {
@@ -155,11 +148,11 @@ describe('ClientConnection (real sockets, controlled runner)', () => {
     });
     const client = await connect(runner);
     client.write('get a\r\n');
-    await waitUntil(() => runner.runs.length === 1);
+    await waitFor('the request to run', () => runner.runs.length === 1, 2000, 5);
     client.destroy();
     await delay(20);
     finish();
-    await waitUntil(() => runner.closes > 0);
+    await waitFor('the runner to be closed', () => runner.closes > 0, 2000, 5);
     await delay(50);
     expect(runner.closes).to.equal(1);
   });

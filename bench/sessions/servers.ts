@@ -46,10 +46,14 @@ export async function startRedis(fsync: 'always' | 'everysec', dir: string, bina
   return startProcess(`redis (${fsync})`, binary, args, port, 15_000, answersPing);
 }
 
-/** PdoSessionHandler's connection: the MariaDB URL's user and password, a DSN on its port. */
+/**
+ * PdoSessionHandler's connection: the MariaDB URL's user and password, and the same way in as
+ * the gateway's (its socket when the URL names one), so neither pays a transport the other skips.
+ */
 export function pdoEndpoint(dbUrl: string, table: string): PdoEndpoint {
-  const { host, port, user, password, database } = parseDatabaseUrl(dbUrl);
-  return { dsn: `mysql:host=${host};port=${port};dbname=${database}`, user, password, table };
+  const { host, port, socketPath, user, password, database } = parseDatabaseUrl(dbUrl);
+  const server = socketPath === undefined ? `host=${host};port=${port}` : `unix_socket=${socketPath}`;
+  return { dsn: `mysql:${server};dbname=${database}`, user, password, table };
 }
 
 export interface StartOptions {

@@ -26,7 +26,7 @@ export const configSchema = {
   },
   db: {
     url: {
-      doc: 'mysql://user:password@host:port/database, or several such URLs separated by commas: the SQL nodes of one cluster (Galera, NDB) in order of preference. Every command goes to the first healthy node; when it fails the next takes over, and writes move back once it is healthy again. Empty: memgate provisions and runs its own MariaDB (see embedded).',
+      doc: 'mysql://user:password@host:port/database (add ?socketPath=/path/to/mysqld.sock for a server on this host: cheaper per statement than TCP), or several such URLs separated by commas: the SQL nodes of one cluster (Galera, NDB) in order of preference. Every command goes to the first healthy node; when it fails the next takes over, and writes move back once it is healthy again. Empty: memgate provisions and runs its own MariaDB (see embedded).',
       format: 'db-url', default: '', env: 'MEMGATE_DB_URL', arg: 'db-url', sensitive: true,
     },
     reads: {

@@ -4,8 +4,8 @@ import type { DataDirLayout } from './layout.js';
 
 /**
  * An option file for MariaDB's command-line tools, so that `mariadb --defaults-file=<it>` opens
- * the embedded database. Over TCP, because memgate's account exists for 127.0.0.1 only (root
- * alone has the socket). The database goes in [mysql], which only the `mariadb` client reads:
+ * the embedded database. Over TCP, through memgate's account for 127.0.0.1, so it keeps working
+ * when the socket is moved to the temporary directory (layout.ts). The database goes in [mysql], which only the `mariadb` client reads:
  * mariadb-admin and mariadb-dump refuse or misread it under [client].
  */
 export async function writeClientConfig(layout: DataDirLayout, opts: { host: string; port: number; database: string; password: string }): Promise<string> {

@@ -56,12 +56,16 @@ export function assertValidDatabaseName(database: string): void {
  * because that is all older servers parse in an init file.
  */
 export async function writeInitFile(layout: DataDirLayout, database: string, password: string): Promise<void> {
-  const account = `'${EMBEDDED_USER}'@'127.0.0.1'`;
+  // 127.0.0.1 for TCP (SQL tools, the client option file); localhost is how the server names
+  // a login through its socket, which the gateway uses.
+  const accounts = ['127.0.0.1', 'localhost'].map((host) => `'${EMBEDDED_USER}'@'${host}'`);
   const sql = [
     `CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4;`,
-    `CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY '${password}';`,
-    `ALTER USER ${account} IDENTIFIED BY '${password}';`,
-    `GRANT ALL PRIVILEGES ON \`${database}\`.* TO ${account};`,
+    ...accounts.flatMap((account) => [
+      `CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY '${password}';`,
+      `ALTER USER ${account} IDENTIFIED BY '${password}';`,
+      `GRANT ALL PRIVILEGES ON \`${database}\`.* TO ${account};`,
+    ]),
     '',
   ].join('\n');
   // Recreated rather than overwritten so the mode always applies.

@@ -39,8 +39,13 @@ export interface EmbeddedMariadb {
 
 const HOST = '127.0.0.1';
 
-function buildUrl(password: string, port: number, database: string): string {
-  return `mysql://${EMBEDDED_USER}:${encodeURIComponent(password)}@${HOST}:${port}/${database}`;
+/**
+ * The gateway talks to its embedded server through the unix socket: on a page view's four
+ * statements, the TCP loopback path costs both processes measurably more CPU. The port stays in
+ * the URL for people who copy it into SQL tools.
+ */
+function buildUrl(password: string, port: number, database: string, socket: string): string {
+  return `mysql://${EMBEDDED_USER}:${encodeURIComponent(password)}@${HOST}:${port}/${database}?socketPath=${encodeURIComponent(socket)}`;
 }
 
 function serverArgs(layout: DataDirLayout, port: number, extra: readonly string[]): string[] {
@@ -112,7 +117,7 @@ export async function startEmbeddedMariadb(opts: EmbeddedMariadbOptions): Promis
 
   const previous = await settlePreviousServer(layout, logger, stopTimeoutMs);
   if (previous.kind === 'in-use') {
-    const url = buildUrl(password, previous.port, database);
+    const url = buildUrl(password, previous.port, database, layout.socket);
     const clientConfigFile = await writeClientConfig(layout, { host: HOST, port: previous.port, database, password });
     // The normal case for `memgate sweep` from cron beside `memgate serve`: not worth a warning.
     logger.info(
@@ -169,7 +174,7 @@ export async function startEmbeddedMariadb(opts: EmbeddedMariadbOptions): Promis
       logger.info('embedded MariaDB stopped');
     })());
 
-  const url = buildUrl(password, port, database);
+  const url = buildUrl(password, port, database, layout.socket);
   try {
     await waitUntilReady({ url, timeoutMs: startTimeoutMs, errorLog: layout.errorLog, exited: () => exitReason });
   } catch (err) {

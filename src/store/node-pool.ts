@@ -1,6 +1,6 @@
 import { createPool as createGenericPool, type Pool } from 'generic-pool';
 import type { Logger } from 'winston';
-import type { DatabaseEndpoint } from './db-url.js';
+import { endpointAddress, type DatabaseEndpoint } from './db-url.js';
 import { DatabaseUnavailableError } from './errors.js';
 import { classifyMysqlError, errorCode, refusedBeforeRunning } from './mysql-errors.js';
 import { SqlSession } from './sql-session.js';
@@ -45,8 +45,7 @@ export class NodePool {
   private readonly pool: Pool<SqlSession>;
 
   constructor(private readonly options: NodePoolOptions, private readonly logger: Logger) {
-    const { host, port } = options.endpoint;
-    this.address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.address = endpointAddress(options.endpoint);
     this.pool = createGenericPool<SqlSession>(
       {
         create: async () => {

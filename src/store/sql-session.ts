@@ -46,8 +46,7 @@ export class SqlSession {
   static async open(options: SessionOptions): Promise<SqlSession> {
     const { endpoint } = options;
     const raw = mysql.createConnection({
-      host: endpoint.host,
-      port: endpoint.port,
+      ...(endpoint.socketPath === undefined ? { host: endpoint.host, port: endpoint.port } : { socketPath: endpoint.socketPath }),
       user: endpoint.user,
       password: endpoint.password,
       database: endpoint.database,

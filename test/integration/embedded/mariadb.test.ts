@@ -87,13 +87,20 @@ describe('embedded MariaDB', function () {
     const server = await start(dataDir);
     await server.stop();
     await server.stop();
-    let error: unknown;
-    try {
-      await query(server.url, 'SELECT 1');
-    } catch (err) {
-      error = err;
-    }
-    expect((error as NodeJS.ErrnoException | undefined)?.code).to.equal('ECONNREFUSED');
+    const refusal = async (url: string): Promise<string | undefined> => {
+      try {
+        await query(url, 'SELECT 1');
+        return undefined;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code;
+      }
+    };
+    // The gateway's way in (the socket, which the server removes) and SQL tools' (the port).
+    expect(new URL(server.url).searchParams.get('socketPath')).to.be.a('string');
+    expect(await refusal(server.url)).to.equal('ENOENT');
+    const tcp = new URL(server.url);
+    tcp.search = '';
+    expect(await refusal(tcp.toString())).to.equal('ECONNREFUSED');
   });
 
   it('keeps data and password across a restart on the same dir', async () => {

@@ -57,6 +57,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: {} }).db).to.include({ reads: 'writer', wsrepSyncWait: 1 });
   });
 
+  it('takes a node\'s unix socket from ?socketPath=, and refuses a relative one naming the setting', () => {
+    const config = loadConfig({ env: {}, argv: ['--db-url', 'mysql://u:p@localhost/db?socketPath=%2Frun%2Fmysqld%2Fmysqld.sock'] });
+    expect(parseDatabaseUrls(config.db.url)[0]).to.include({ socketPath: '/run/mysqld/mysqld.sock', database: 'db' });
+    expect(parseDatabaseUrls('mysql://u:p@h1/db')[0]!.socketPath).to.equal(undefined);
+    rejects({ env: {}, argv: ['--db-url', 'mysql://u:p@localhost/db?socketPath=mysqld.sock'] }, /db\.url: socketPath=mysqld\.sock must be an absolute path/);
+  });
+
   it('names the bad node of a list, without its password', () => {
     rejects({ env: {}, argv: ['--db-url', 'mysql://u:p@h1/db,postgres://u:s3cr3t@h2/db'] }, /db\.url.*node 2 of 2/);
     try {

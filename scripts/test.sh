@@ -11,6 +11,9 @@ packages=(memcached libmemcached-tools php-cli php-memcached php-memcache sasl2-
 # The Galera tests (test/integration/galera) run a 3-node cluster of local servers: the
 # wsrep provider and rsync for state transfers. Without mariadb-server they skip (fail in CI).
 packages+=(galera-4 rsync)
+# Health checks through a real load balancer; other clients' stats calls (dalli, pymemcache,
+# pylibmc); certificates for the TLS tests.
+packages+=(haproxy ruby-dalli python3-pymemcache python3-pylibmc openssl)
 # With an external test database there is no need for a local server.
 [ -n "${MEMGATE_TEST_DB_URL:-}" ] || packages=(mariadb-server "${packages[@]}")
 

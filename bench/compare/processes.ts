@@ -30,15 +30,18 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether the server answers `version` (text protocol) within timeoutMs. */
-export function answersVersion(port: number, timeoutMs = 1000): Promise<boolean> {
-  return answersLine(port, 'version\r\n', 'VERSION ', timeoutMs);
+/** Whether the server (on a 127.0.0.1 port, or a unix socket's path) answers `version` (text protocol) within timeoutMs. */
+export function answersVersion(at: number | string, timeoutMs = 1000): Promise<boolean> {
+  return answersLine(at, 'version\r\n', 'VERSION ', timeoutMs);
 }
 
-/** Whether the server's first line in reply to `request` starts with `prefix`, within timeoutMs. */
-export function answersLine(port: number, request: string, prefix: string, timeoutMs: number): Promise<boolean> {
+/**
+ * Whether the server's first line in reply to `request` starts with `prefix`, within
+ * timeoutMs; `at` is a port on 127.0.0.1 or a unix socket's path.
+ */
+export function answersLine(at: number | string, request: string, prefix: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ port, host: HOST });
+    const socket = typeof at === 'string' ? net.connect({ path: at }) : net.connect({ port: at, host: HOST });
     let received = '';
     const done = (ok: boolean) => {
       clearTimeout(timer);
@@ -131,11 +134,19 @@ export async function startGateway(options: GatewayOptions): Promise<ServerProce
   return startProcess('memgate', process.execPath, args, port, 60_000);
 }
 
-export async function startMemcached(binary = process.env['MEMCACHED_BIN'] ?? '/usr/bin/memcached'): Promise<ServerProcess> {
-  const port = await freePort();
-  const args = ['-l', HOST, '-p', String(port), '-U', '0', '-t', '2', '-m', '256'];
+/**
+ * memcached on a free port of 127.0.0.1, or on the unix socket `socketPath` (memcached's -s,
+ * which turns TCP off; the process's port is then 0).
+ */
+export async function startMemcached(
+  binary = process.env['MEMCACHED_BIN'] ?? '/usr/bin/memcached', socketPath?: string,
+): Promise<ServerProcess> {
+  const port = socketPath === undefined ? await freePort() : 0;
+  const listen = socketPath === undefined ? ['-l', HOST, '-p', String(port)] : ['-s', socketPath, '-a', '0700'];
+  const args = [...listen, '-U', '0', '-t', '2', '-m', '256'];
   if (process.getuid?.() === 0) args.push('-u', 'root');
-  return startProcess('memcached', binary, args, port, 10_000);
+  const ready = (_port: number, timeoutMs: number) => answersVersion(socketPath ?? port, timeoutMs);
+  return startProcess('memcached', binary, args, port, 10_000, ready);
 }
 
 /** Resident set size of a process in kB (VmRSS in /proc/<pid>/status), NaN if unreadable. */

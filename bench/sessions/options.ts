@@ -12,6 +12,14 @@ export type StoreName = (typeof STORE_NAMES)[number];
 export type IdMode = 'distinct' | 'shared';
 export const ID_MODES: readonly IdMode[] = ['distinct', 'shared'];
 
+/**
+ * How PHP reaches each store, and memgate and PdoSessionHandler reach MariaDB: TCP on
+ * 127.0.0.1, or unix-domain sockets (the layout of one web host that runs its own stores).
+ * Every store of a run uses the same one.
+ */
+export const TRANSPORTS = ['tcp', 'unix'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
 export interface Workload {
   procs: number;
   ids: IdMode;
@@ -31,6 +39,8 @@ export interface SessionBenchOptions {
   /** Seed of the stores' order per workload (BENCH_SESSIONS_SEED). */
   seed: number;
   jsonPath: string;
+  /** BENCH_SESSIONS_TRANSPORT */
+  transport: Transport;
   /** Extra `memgate serve` flags (BENCH_GATEWAY_ARGS, split on spaces). */
   gatewayArgs: string[];
   /** Progress lines (default: stderr). The table goes to stdout. */
@@ -46,6 +56,7 @@ export const DEFAULT_OPTIONS: SessionBenchOptions = {
   idsPerProcess: 16,
   seed: 1,
   jsonPath: 'bench-sessions.json',
+  transport: 'tcp',
   gatewayArgs: [],
   log: logLine,
 };
@@ -64,6 +75,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Se
   const seed = atLeast(env['BENCH_SESSIONS_SEED'], 'BENCH_SESSIONS_SEED', 0);
   set('seed', seed === undefined ? undefined : Math.floor(seed));
   set('jsonPath', env['BENCH_SESSIONS_JSON'] || undefined);
+  const transports = members(env['BENCH_SESSIONS_TRANSPORT'], TRANSPORTS, 'BENCH_SESSIONS_TRANSPORT');
+  if (transports && transports.length > 1) throw new Error('BENCH_SESSIONS_TRANSPORT: one of tcp, unix per run');
+  set('transport', transports?.[0]);
   set('gatewayArgs', env['BENCH_GATEWAY_ARGS']?.split(/\s+/).filter(Boolean));
   return options;
 }

@@ -2,7 +2,7 @@
 // messages, and the goals (memgate against PdoSessionHandler and Redis-always); and the JSON
 // report it writes.
 import { fixed, table } from '../compare/report.js';
-import type { IdMode, StoreName } from './options.js';
+import type { IdMode, StoreName, Transport } from './options.js';
 import { fsyncsPerView, type SessionCell } from './stats.js';
 
 export interface SessionMachine {
@@ -119,7 +119,9 @@ export function formatGoals(goals: readonly Goal[]): string {
 }
 
 /** The lines above the table: the machine, the run, and how to read the columns. */
-export function formatHeader(machine: SessionMachine, settings: { seconds: number; warmupSeconds: number }, cells: readonly SessionCell[]): string {
+export function formatHeader(
+  machine: SessionMachine, settings: { seconds: number; warmupSeconds: number; transport: Transport }, cells: readonly SessionCell[],
+): string {
   const versions = [
     `node ${machine.node}`, `PHP ${machine.php ?? '?'}`, `MariaDB ${machine.mariadb}`, machine.memcached ?? 'memcached -', `Redis ${machine.redis ?? '-'}`,
   ].join(', ');
@@ -127,7 +129,9 @@ export function formatHeader(machine: SessionMachine, settings: { seconds: numbe
   const fsyncCounter = dbCell ? fsyncsPerView(dbCell.dbPerView!).counter : 'Innodb_os_log_fsyncs';
   return [
     `PHP sessions: memgate vs memcached, Redis and PdoSessionHandler — ${machine.cpus} CPUs (${machine.cpuModel ?? '?'}), ${versions}, memgate ${machine.memgateCommit ?? '?'}`,
-    `${settings.seconds} s per cell after ${settings.warmupSeconds} s warm-up; a view = session_id(); session_start(); n++; 1 KB blob; session_write_close(); every store on 127.0.0.1, MariaDB with innodb_flush_log_at_trx_commit=1`,
+    `${settings.seconds} s per cell after ${settings.warmupSeconds} s warm-up; a view = session_id(); session_start(); n++; 1 KB blob; session_write_close(); ${
+      settings.transport === 'unix' ? 'every store on a unix socket, memgate and PDO to MariaDB through its socket' : 'every store on 127.0.0.1 TCP, memgate and PDO to MariaDB too'
+    }, MariaDB with innodb_flush_log_at_trx_commit=1`,
     'memcached/memgate: php-memcached defaults (binary protocol, locking on); redis-*: phpredis, locking_enabled=1, AOF appendfsync always / everysec; pdo: Symfony PdoSessionHandler (LOCK_TRANSACTIONAL) on the same MariaDB',
     'ids: distinct = each process rotates over its own ids; shared = every process on one id. Stores take turns in a random order per workload',
     'failures = timed views with session_start() false or a PHP warning; lost = increments made minus n read back (shared id)',

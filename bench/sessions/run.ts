@@ -67,7 +67,7 @@ export async function runSessionBench(partial: Partial<SessionBenchOptions> = {}
       node: process.version,
       php: firstLine(tryRun(process.env['PHP_BIN'] ?? 'php', ['-r', 'echo PHP_VERSION;'])),
       mariadb: servers.mariadbVersion,
-      memcached: servers.endpoints.memcachedPort ? tryRun('/usr/bin/memcached', ['-V']) : null,
+      memcached: servers.endpoints.memcached ? tryRun('/usr/bin/memcached', ['-V']) : null,
       redis: /v=(\S+)/.exec(tryRun(process.env['REDIS_BIN'] ?? '/usr/bin/redis-server', ['--version']) ?? '')?.[1] ?? null,
       memgateCommit: tryRun('git', ['describe', '--always', '--dirty']),
     };
@@ -97,6 +97,7 @@ export async function runSessionBench(partial: Partial<SessionBenchOptions> = {}
         ids: options.ids,
         idsPerProcess: options.idsPerProcess,
         seed: options.seed,
+        transport: options.transport,
         gatewayArgs: options.gatewayArgs,
         order: workloads.map((w, i) => ({ ...w, stores: orders[i] })),
       },

@@ -30,20 +30,28 @@ export interface SessionServers {
   processes: ServerProcess[];
 }
 
-/** Whether a Redis server answers PING within timeoutMs. */
-export function answersPing(port: number, timeoutMs = 1000): Promise<boolean> {
-  return answersLine(port, 'PING\r\n', '+PONG', timeoutMs);
+/** Whether a Redis server (on a 127.0.0.1 port, or a unix socket's path) answers PING within timeoutMs. */
+export function answersPing(at: number | string, timeoutMs = 1000): Promise<boolean> {
+  return answersLine(at, 'PING\r\n', '+PONG', timeoutMs);
 }
 
-/** redis-server with an append-only file synced per `appendfsync`, no RDB snapshots, in `dir`. */
-export async function startRedis(fsync: 'always' | 'everysec', dir: string, binary = process.env['REDIS_BIN'] ?? '/usr/bin/redis-server'): Promise<ServerProcess> {
+/**
+ * redis-server with an append-only file synced per `appendfsync`, no RDB snapshots, in `dir`;
+ * with `socketPath`, also on that unix socket.
+ */
+export async function startRedis(
+  fsync: 'always' | 'everysec', dir: string, socketPath?: string, binary = process.env['REDIS_BIN'] ?? '/usr/bin/redis-server',
+): Promise<ServerProcess> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const args = [
     '--bind', HOST, '--port', String(port), '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no',
     '--appendonly', 'yes', '--appendfsync', fsync, '--save', '', '--logfile', path.join(dir, 'redis.log'), '--loglevel', 'warning',
+    ...(socketPath === undefined ? [] : ['--unixsocket', socketPath, '--unixsocketperm', '700']),
   ];
-  return startProcess(`redis (${fsync})`, binary, args, port, 15_000, answersPing);
+  const ready = async (_port: number, timeoutMs: number) =>
+    (await answersPing(port, timeoutMs)) && (socketPath === undefined || answersPing(socketPath, timeoutMs));
+  return startProcess(`redis (${fsync})`, binary, args, port, 15_000, ready);
 }
 
 /**
@@ -57,10 +65,17 @@ export function pdoEndpoint(dbUrl: string, table: string): PdoEndpoint {
 }
 
 export interface StartOptions {
-  options: Pick<SessionBenchOptions, 'stores' | 'gatewayArgs'>;
+  options: Pick<SessionBenchOptions, 'stores' | 'gatewayArgs' | 'transport'>;
   lifecycle: BenchLifecycle;
   logger: Logger;
   log: (line: string) => void;
+}
+
+/** The database URL without its socket: over TCP to its port. */
+function overTcp(dbUrl: string): string {
+  const url = new URL(dbUrl);
+  url.searchParams.delete('socketPath');
+  return url.toString();
 }
 
 /** MariaDB always (the header names its version); every other server when a chosen store needs it. */
@@ -75,27 +90,41 @@ export async function startServers({ options, lifecycle, logger, log }: StartOpt
     // The embedded default too, but the figures rest on it: every commit is flushed.
     extraServerArgs: ['--innodb-flush-log-at-trx-commit=1'],
   });
+  const unix = options.transport === 'unix';
+  // The URL of the embedded server names its socket; over TCP, memgate and PDO use its port.
+  const dbUrl = unix ? db.url : overTcp(db.url);
+  /** Where a store listens for PHP: its own socket, or the TCP port it was started on. */
+  const socketOf = (store: StoreName) => (unix ? path.join(dir, `${store}.sock`) : undefined);
+  const addressOf = (store: StoreName, server: ServerProcess) => socketOf(store) ?? `${HOST}:${server.port}`;
 
-  const endpoints: StoreEndpoints = { memcachedPort: null, memgatePort: null, redisAlwaysPort: null, redisEverysecPort: null, pdo: null };
+  const endpoints: StoreEndpoints = { memcached: null, memgate: null, redisAlways: null, redisEverysec: null, pdo: null };
   const serverPids: Partial<Record<StoreName, number>> = {};
   const processes: ServerProcess[] = [];
-  const started = async (store: StoreName, what: string, start: () => Promise<ServerProcess>): Promise<number> => {
+  const started = async (store: StoreName, what: string, start: () => Promise<ServerProcess>): Promise<string> => {
     log(`starting ${what} …`);
     const server = await own(what, await start(), (s) => s.stop());
     serverPids[store] = server.pid;
     processes.push(server);
-    return server.port;
+    return addressOf(store, server);
   };
   if (wants('memgate')) {
-    endpoints.memgatePort = await started('memgate', 'memgate', () => startGateway({ dbUrl: db.url, table: GATEWAY_TABLE, extraArgs: options.gatewayArgs }));
+    const socket = socketOf('memgate');
+    const extraArgs = [...(socket === undefined ? [] : ['--socket', socket]), ...options.gatewayArgs];
+    endpoints.memgate = await started('memgate', 'memgate', () => startGateway({ dbUrl, table: GATEWAY_TABLE, extraArgs }));
   }
-  if (wants('memcached')) endpoints.memcachedPort = await started('memcached', 'memcached', () => startMemcached());
-  if (wants('redis-always')) endpoints.redisAlwaysPort = await started('redis-always', 'redis (appendfsync always)', () => startRedis('always', path.join(dir, 'redis-always')));
-  if (wants('redis-everysec')) endpoints.redisEverysecPort = await started('redis-everysec', 'redis (appendfsync everysec)', () => startRedis('everysec', path.join(dir, 'redis-everysec')));
+  if (wants('memcached')) endpoints.memcached = await started('memcached', 'memcached', () => startMemcached(undefined, socketOf('memcached')));
+  if (wants('redis-always')) {
+    endpoints.redisAlways = await started('redis-always', 'redis (appendfsync always)', () =>
+      startRedis('always', path.join(dir, 'redis-always'), socketOf('redis-always')));
+  }
+  if (wants('redis-everysec')) {
+    endpoints.redisEverysec = await started('redis-everysec', 'redis (appendfsync everysec)', () =>
+      startRedis('everysec', path.join(dir, 'redis-everysec'), socketOf('redis-everysec')));
+  }
   if (wants('pdo')) {
     log('creating PdoSessionHandler\'s table …');
-    endpoints.pdo = pdoEndpoint(db.url, PDO_TABLE);
+    endpoints.pdo = pdoEndpoint(dbUrl, PDO_TABLE);
     await setupPdoTable(endpoints.pdo);
   }
-  return { dbUrl: db.url, dbPid: db.pid, mariadbVersion: db.version, endpoints, serverPids, processes };
+  return { dbUrl, dbPid: db.pid, mariadbVersion: db.version, endpoints, serverPids, processes };
 }

@@ -5,14 +5,19 @@ import type { StoreName } from './options.js';
 
 export type PhpSettings = Record<string, string>;
 
-/** Where the servers of a run listen, and how PdoSessionHandler reaches MariaDB. */
+/**
+ * Where the servers of a run listen (127.0.0.1:port, or a unix socket's path), and how
+ * PdoSessionHandler reaches MariaDB.
+ */
 export interface StoreEndpoints {
-  memcachedPort: number | null;
-  memgatePort: number | null;
-  redisAlwaysPort: number | null;
-  redisEverysecPort: number | null;
+  memcached: string | null;
+  memgate: string | null;
+  redisAlways: string | null;
+  redisEverysec: string | null;
   pdo: PdoEndpoint | null;
 }
+
+const isSocketPath = (address: string) => address.startsWith('/');
 
 export interface PdoEndpoint {
   dsn: string;
@@ -45,23 +50,24 @@ function required<T>(value: T | null, store: StoreName): T {
   return value;
 }
 
-/** php-memcached with the extension's defaults: binary protocol, locking on. */
-function memcachedHandler(port: number): PhpSettings {
-  return { 'session.save_handler': 'memcached', 'session.save_path': `127.0.0.1:${port}` };
+/** php-memcached with the extension's defaults: binary protocol, locking on. A socket is its path. */
+function memcachedHandler(address: string): PhpSettings {
+  return { 'session.save_handler': 'memcached', 'session.save_path': address };
 }
 
 /** phpredis with locking asked for (it is off by default), lock waits at their defaults. */
-function redisHandler(port: number): PhpSettings {
-  return { 'session.save_handler': 'redis', 'session.save_path': `tcp://127.0.0.1:${port}`, 'redis.session.locking_enabled': '1' };
+function redisHandler(address: string): PhpSettings {
+  const savePath = isSocketPath(address) ? `unix://${address}` : `tcp://${address}`;
+  return { 'session.save_handler': 'redis', 'session.save_path': savePath, 'redis.session.locking_enabled': '1' };
 }
 
 export function storeAccess(store: StoreName, endpoints: StoreEndpoints): StoreAccess {
   const native = (settings: PhpSettings): StoreAccess => ({ settings: { ...COMMON_SETTINGS, ...settings }, handler: 'native' });
   switch (store) {
-    case 'memcached': return native(memcachedHandler(required(endpoints.memcachedPort, store)));
-    case 'memgate': return native(memcachedHandler(required(endpoints.memgatePort, store)));
-    case 'redis-always': return native(redisHandler(required(endpoints.redisAlwaysPort, store)));
-    case 'redis-everysec': return native(redisHandler(required(endpoints.redisEverysecPort, store)));
+    case 'memcached': return native(memcachedHandler(required(endpoints.memcached, store)));
+    case 'memgate': return native(memcachedHandler(required(endpoints.memgate, store)));
+    case 'redis-always': return native(redisHandler(required(endpoints.redisAlways, store)));
+    case 'redis-everysec': return native(redisHandler(required(endpoints.redisEverysec, store)));
     case 'pdo': {
       const { password: _password, ...pdo } = required(endpoints.pdo, store);
       return { settings: { ...COMMON_SETTINGS }, handler: 'pdo', pdo };

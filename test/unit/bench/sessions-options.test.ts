@@ -15,10 +15,13 @@ describe('bench sessions: settings and stores', function () {
       const options = optionsFromEnv({
         BENCH_SESSIONS_SECONDS: '2', BENCH_SESSIONS_STORES: 'pdo, memgate', BENCH_SESSIONS_PROCS: '8', BENCH_SESSIONS_IDS: 'shared',
         BENCH_SESSIONS_JSON: '/tmp/x.json', BENCH_GATEWAY_ARGS: ' --coalesce  off ', BENCH_SESSIONS_WARMUP_SECONDS: '',
+        BENCH_SESSIONS_TRANSPORT: 'unix',
       });
       expect(options).to.deep.equal({
         seconds: 2, stores: ['memgate', 'pdo'], procs: [8], ids: ['shared'], jsonPath: '/tmp/x.json', gatewayArgs: ['--coalesce', 'off'],
+        transport: 'unix',
       });
+      expect(DEFAULT_OPTIONS.transport).to.equal('tcp');
       expect(optionsFromEnv({})).to.deep.equal({});
     });
 
@@ -37,6 +40,8 @@ describe('bench sessions: settings and stores', function () {
       expect(() => optionsFromEnv({ BENCH_SESSIONS_PROCS: '8,0' })).to.throw(/BENCH_SESSIONS_PROCS: not a positive whole number: 0/);
       expect(() => optionsFromEnv({ BENCH_SESSIONS_SECONDS: '0.1' })).to.throw(/BENCH_SESSIONS_SECONDS: expected a number >= 0.5, got 0.1/);
       expect(() => optionsFromEnv({ BENCH_SESSIONS_IDS: 'many' })).to.throw(/BENCH_SESSIONS_IDS/);
+      expect(() => optionsFromEnv({ BENCH_SESSIONS_TRANSPORT: 'udp' })).to.throw(/BENCH_SESSIONS_TRANSPORT: udp is not one of tcp, unix/);
+      expect(() => optionsFromEnv({ BENCH_SESSIONS_TRANSPORT: 'tcp,unix' })).to.throw(/BENCH_SESSIONS_TRANSPORT: one of tcp, unix per run/);
     });
   });
 
@@ -54,7 +59,7 @@ describe('bench sessions: settings and stores', function () {
 
   describe('stores', function () {
     const endpoints: StoreEndpoints = {
-      memcachedPort: 1001, memgatePort: 1002, redisAlwaysPort: 1003, redisEverysecPort: null,
+      memcached: '127.0.0.1:1001', memgate: '127.0.0.1:1002', redisAlways: '127.0.0.1:1003', redisEverysec: null,
       pdo: { dsn: 'mysql:host=127.0.0.1;port=3307;dbname=bench', user: 'memgate', password: 'secret', table: 'pdo_sessions' },
     };
 
@@ -67,6 +72,12 @@ describe('bench sessions: settings and stores', function () {
         'session.save_handler': 'redis', 'session.save_path': 'tcp://127.0.0.1:1003', 'redis.session.locking_enabled': '1',
       });
       expect(() => storeAccess('redis-everysec', endpoints)).to.throw(/redis-everysec: its server was not started/);
+    });
+
+    it('gives each handler its own syntax for a unix socket', function () {
+      const sockets: StoreEndpoints = { ...endpoints, memgate: '/tmp/b/memgate.sock', redisAlways: '/tmp/b/redis.sock' };
+      expect(storeAccess('memgate', sockets).settings['session.save_path']).to.equal('/tmp/b/memgate.sock');
+      expect(storeAccess('redis-always', sockets).settings['session.save_path']).to.equal('unix:///tmp/b/redis.sock');
     });
 
     it('runs PdoSessionHandler in the script, its password kept out of the arguments', function () {
@@ -87,6 +98,7 @@ describe('bench sessions: settings and stores', function () {
       expect(pdoEndpoint('mysql://memgate:p%40ss%2Fw@127.0.0.1:3307/bench', 't')).to.deep.equal({
         dsn: 'mysql:host=127.0.0.1;port=3307;dbname=bench', user: 'memgate', password: 'p@ss/w', table: 't',
       });
+      expect(pdoEndpoint('mysql://m:p@127.0.0.1:3307/bench?socketPath=%2Ftmp%2Fdb.sock', 't').dsn).to.equal('mysql:unix_socket=/tmp/db.sock;dbname=bench');
     });
   });
 

@@ -139,10 +139,11 @@ describe('bench sessions: figures and report', function () {
         mariadb: '10.11.19-MariaDB', memcached: 'memcached 1.6.18', redis: '7.0.15', memgateCommit: 'abc123',
       };
       const db = { Innodb_os_log_fsyncs: Number.NaN, Innodb_data_fsyncs: 2, Handler_commit: 4, Com_insert: 2, Com_update: 0, Com_delete: 1, Com_select: 1 };
-      const header = formatHeader(machine, { seconds: 8, warmupSeconds: 1.5 }, [cell('pdo', 8, 1, 1, { dbPerView: db })]);
+      const header = formatHeader(machine, { seconds: 8, warmupSeconds: 1.5, transport: 'tcp' }, [cell('pdo', 8, 1, 1, { dbPerView: db })]);
       expect(header).to.contain('2 CPUs (AMD EPYC)').and.contain('node v20.0.0').and.contain('PHP 8.2.36').and.contain('MariaDB 10.11.19-MariaDB')
         .and.contain('memcached 1.6.18').and.contain('Redis 7.0.15').and.contain('memgate abc123').and.contain('8 s per cell after 1.5 s warm-up')
-        .and.contain('fsync = Innodb_data_fsyncs');
+        .and.contain('fsync = Innodb_data_fsyncs').and.contain('every store on 127.0.0.1 TCP');
+      expect(formatHeader(machine, { seconds: 8, warmupSeconds: 1.5, transport: 'unix' }, [])).to.contain('every store on a unix socket');
     });
   });
 });

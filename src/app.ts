@@ -16,7 +16,8 @@ import { ServerStats } from './stats/server-stats.js';
 import { batchPolicy } from './store/batch-policy.js';
 import { databaseNow } from './store/sql/database-clock.js';
 import { CasAllocator } from './store/cas-allocator.js';
-import { parseDatabaseUrls, redactDatabaseUrl } from './store/db-url.js';
+import { databaseEndpoints, DatabaseTlsError } from './store/db-tls.js';
+import { redactDatabaseUrl } from './store/db-url.js';
 import { CoalescingStore } from './store/coalescing-store.js';
 import type { KvStore } from './store/kv-store.js';
 import { isPermanentConnectError } from './store/mysql-errors.js';
@@ -47,7 +48,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     const keys = config.sessions.locks ? sessionKeysOf(config) : null;
     const databaseUrl = await resolveDatabaseUrl(config, logger, releasers);
     const pool = createDatabasePool({
-      endpoints: parseDatabaseUrls(databaseUrl),
+      endpoints: tlsChecked(() => databaseEndpoints(databaseUrl, config.db)),
       size: config.db.poolSize,
       acquireTimeoutMs: config.db.acquireTimeoutMs,
       connectTimeoutMs: config.db.connectTimeoutMs,
@@ -128,6 +129,15 @@ function sessionKeysOf(config: GatewayConfig): SessionKeys {
   } catch (error) {
     throw new ConfigError(`--session-data-keys ${config.sessions.dataKeys}: ${(error as Error).message} ` +
       '[sessions.dataKeys, MEMGATE_SESSION_DATA_KEYS; with --session-lock-keys, sessions.lockKeys]');
+  }
+}
+
+/** A certificate setting that cannot work stops start-up like any other bad setting. */
+function tlsChecked<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw error instanceof DatabaseTlsError ? new ConfigError(error.message) : error;
   }
 }
 

@@ -4,7 +4,34 @@ export interface DatabaseEndpoint {
   user: string;
   password: string;
   database: string;
+  /** TLS parameters given in this node's URL (?ssl-mode=verify-ca&ssl-ca=/path); they win over db.ssl* */
+  tls?: DatabaseTlsParams;
+  /** mysql2's ssl option for this node, set from tls and db.ssl* by databaseTls() (db-tls.ts) */
+  ssl?: DatabaseSsl;
 }
+
+/** The MySQL client's --ssl-mode values, with its meanings (docs/database-tls.md). */
+export const SSL_MODES = ['disabled', 'preferred', 'required', 'verify-ca', 'verify-identity'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/** File paths, as the URL or the settings give them. */
+export interface DatabaseTlsParams {
+  mode?: SslMode;
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+/** What mysql2 gets as its ssl option, and whether a server without TLS is used in clear. */
+export interface DatabaseSsl {
+  mode: SslMode;
+  options: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean; verifyIdentity: boolean };
+  /** the settings in force, for error messages */
+  describe: string;
+}
+
+/** URL query parameters, in the MySQL client's option spelling (ssl_mode is accepted as ssl-mode). */
+const TLS_PARAMS = { 'ssl-mode': 'mode', 'ssl-ca': 'ca', 'ssl-cert': 'cert', 'ssl-key': 'key' } as const;
 
 /**
  * Parses mysql://user:password@host:port/database. Throws a message that names the setting,
@@ -25,13 +52,31 @@ export function parseDatabaseUrl(url: string, setting = 'db.url'): DatabaseEndpo
     throw new Error(`${setting}: name the database in the path, e.g. mysql://user:password@host:3306/memgate`);
   }
   const port = parsed.port ? Number(parsed.port) : 3306;
+  const tls = parseTlsParams(parsed.searchParams, setting);
   return {
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
     port,
     user: decodeURIComponent(parsed.username) || 'root',
     password: decodeURIComponent(parsed.password),
     database,
+    ...(tls ? { tls } : {}),
   };
+}
+
+function parseTlsParams(query: URLSearchParams, setting: string): DatabaseTlsParams | undefined {
+  const tls: DatabaseTlsParams = {};
+  for (const [name, value] of query) {
+    const field = TLS_PARAMS[name.replaceAll('_', '-') as keyof typeof TLS_PARAMS];
+    if (!field) throw new Error(`${setting}: unknown parameter ${name}; the URL takes ${Object.keys(TLS_PARAMS).join(', ')}`);
+    if (field === 'mode') {
+      if (!(SSL_MODES as readonly string[]).includes(value)) throw new Error(`${setting}: ssl-mode ${value} is not one of: ${SSL_MODES.join(', ')}`);
+      tls.mode = value as SslMode;
+    } else {
+      if (value === '') throw new Error(`${setting}: ${name} needs a file path`);
+      tls[field] = value;
+    }
+  }
+  return Object.keys(tls).length > 0 ? tls : undefined;
 }
 
 /**

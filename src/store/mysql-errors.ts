@@ -1,5 +1,6 @@
 // The only place that knows MySQL/MariaDB/Galera/NDB error names: everything else branches on
 // the class.
+import { TLS_REFUSED } from './db-tls.js';
 
 export type ErrorClass =
   /** the server rolled the transaction back (deadlock, certification failure, lock wait, NDB
@@ -145,11 +146,11 @@ const UNKNOWN_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 
 /**
  * Whether a failure to connect is a configuration mistake rather than an outage: access denied,
- * an unknown host or an unknown database. Looks through wrapping errors' causes.
+ * an unknown host, an unknown database or a refused TLS certificate. Looks through wrapping errors' causes.
  */
 export function isPermanentConnectError(error: unknown): boolean {
   for (let e = error as (MysqlLikeError & { cause?: unknown }) | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
-    if (inMap(PERMANENT_CONNECT, e) || (e.code !== undefined && UNKNOWN_HOST.has(e.code))) return true;
+    if (inMap(PERMANENT_CONNECT, e) || (e.code !== undefined && UNKNOWN_HOST.has(e.code)) || e.code === TLS_REFUSED) return true;
   }
   return false;
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import type { Logger } from 'winston';
 import { startApp } from '../app.js';
+import { startPrimary, type Primary } from '../cluster/primary.js';
+import { followPrimary, workerRole } from '../cluster/worker.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { installSignalHandlers } from '../lifecycle/signals.js';
@@ -47,10 +50,16 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'schema') return runSchema(config, logger, given.has('--sessions'));
   if (command === 'sweep') return runSweep(config, logger, given.has('--dry-run'));
 
+  if (config.workers.count > 1 && cluster.isPrimary) return runPrimary(config, logger);
+  const worker = workerRole(process.env, config.workers.count);
+  if (worker) config = { ...config, db: { ...config.db, url: worker.databaseUrl } };
+
   // Handlers go in before start-up, so a signal while the embedded database starts still
   // stops everything in order once start-up is done.
-  const starting = startApp(config, logger);
-  installSignalHandlers(() => starting.then((app) => app.stop()), logger);
+  const starting = startApp(config, logger, worker ?? undefined);
+  const stop = () => starting.then((app) => app.stop());
+  if (worker) followPrimary(stop, logger);
+  else installSignalHandlers(stop, logger);
   try {
     await starting;
   } catch (error) {
@@ -76,6 +85,20 @@ function listenHint(error: unknown, config: GatewayConfig): string | undefined {
     case 'ENOTFOUND': case 'EAI_AGAIN': return `cannot listen on ${address}: unknown host name; choose another with --host`;
     default: return undefined;
   }
+}
+
+/** `serve --workers N`: the primary runs until its workers have stopped for good. */
+async function runPrimary(config: GatewayConfig, logger: Logger): Promise<number> {
+  let primary: Primary;
+  try {
+    primary = await startPrimary(config, logger);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`memgate: ${error.message}\n`);
+    return 2;
+  }
+  installSignalHandlers(() => primary.stop(), logger);
+  return primary.done;
 }
 
 function takeConfigFlag(args: string[]): { file?: string; flags: string[] } {

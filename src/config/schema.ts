@@ -24,6 +24,12 @@ export const configSchema = {
       format: 'whole-number', default: 5000, env: 'MEMGATE_SHUTDOWN_GRACE_MS', arg: 'shutdown-grace-ms',
     },
   },
+  workers: {
+    count: {
+      doc: 'Gateway processes serving the same port(s), each with its own database pool and coalescing; auto: one per core. Above 1, a primary process starts the embedded MariaDB (when db.url is empty), runs the workers, replaces one that dies, and on SIGTERM drains them all. stats then adds worker_id and workers. See docs/workers.md.',
+      format: 'worker-count', default: 1, env: 'MEMGATE_WORKERS', arg: 'workers',
+    },
+  },
   db: {
     url: {
       doc: 'mysql://user:password@host:port/database, or several such URLs separated by commas: the SQL nodes of one cluster (Galera, NDB) in order of preference. Every command goes to the first healthy node; when it fails the next takes over, and writes move back once it is healthy again. Empty: memgate provisions and runs its own MariaDB (see embedded).',

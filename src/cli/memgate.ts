@@ -2,7 +2,7 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'winston';
 import { startApp } from '../app.js';
-import { startPrimary, type Primary } from '../cluster/primary.js';
+import { startPrimary } from '../cluster/primary.js';
 import { followPrimary, workerRole } from '../cluster/worker.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -89,16 +89,16 @@ function listenHint(error: unknown, config: GatewayConfig): string | undefined {
 
 /** `serve --workers N`: the primary runs until its workers have stopped for good. */
 async function runPrimary(config: GatewayConfig, logger: Logger): Promise<number> {
-  let primary: Primary;
+  // As for a lone gateway: a signal while the embedded database starts stops it in order.
+  const starting = startPrimary(config, logger);
+  installSignalHandlers(() => starting.then((primary) => primary.stop()), logger);
   try {
-    primary = await startPrimary(config, logger);
+    return await (await starting).done;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`memgate: ${error.message}\n`);
     return 2;
   }
-  installSignalHandlers(() => primary.stop(), logger);
-  return primary.done;
 }
 
 function takeConfigFlag(args: string[]): { file?: string; flags: string[] } {

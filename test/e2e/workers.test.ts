@@ -151,5 +151,12 @@ describe('e2e: serve --workers', function () {
     } finally {
       blocker.close();
     }
+    const wrongPassword = new URL(dbUrl);
+    wrongPassword.password = 'wrong';
+    const refused = await startCli(['serve', '--workers', '2', '--port', String(await findFreePort()), '--db-url', wrongPassword.toString(),
+      '--table', freshTableName('workers')], cwd, {}, 40_000).exited;
+    expect(refused.signal, 'still running').to.equal(null);
+    expect(refused.code, refused.stderr).to.equal(2);
+    expect(refused.stderr).to.include('cannot use the database at db.url').and.include('Access denied');
   });
 });

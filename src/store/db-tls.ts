@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { TLS_REFUSED, tlsFailure } from './mysql-errors.js';
 import { parseDatabaseUrls, type DatabaseEndpoint, type DatabaseSsl, type DatabaseTlsParams, type SslMode } from './db-url.js';
 
 /** db.sslMode, db.sslCa, db.sslCert, db.sslKey: what a node's URL does not say itself. */
@@ -109,13 +110,6 @@ function checkCertificate(pem: string): void {
   if (Date.parse(certificate.validTo) < Date.now()) throw new Error(`the certificate expired on ${certificate.validTo}`);
 }
 
-/** The code isPermanentConnectError (mysql-errors.ts) knows a refused certificate by. */
-export const TLS_REFUSED = 'DB_TLS_REFUSED';
-
-// A handshake cut by the network is an outage, retried like any other; the rest is a certificate
-// or a server configuration problem that no retry cures.
-const NETWORK_FAILURE = /ECONNRESET|EPIPE|ETIMEDOUT|socket hang up|socket disconnected/i;
-
 /**
  * Opens a connection with the endpoint's ssl option. Under preferred, a server that offers no
  * TLS is connected to in clear. A refused certificate or a server without TLS under a stricter
@@ -127,11 +121,10 @@ export async function connectWithTls<C>(endpoint: DatabaseEndpoint, open: (ssl: 
   try {
     return await open(ssl.options);
   } catch (error) {
-    const noTls = (error as { code?: string }).code === 'HANDSHAKE_NO_SSL_SUPPORT';
-    if (noTls && ssl.mode === 'preferred') return open(undefined);
-    const refused = (error as { code?: string }).code === 'HANDSHAKE_SSL_ERROR' && !NETWORK_FAILURE.test((error as Error).message);
-    if (!noTls && !refused) throw error;
-    const reason = noTls ? 'the server offers no TLS' : `the server's certificate was refused: ${(error as Error).message}`;
+    const failure = tlsFailure(error);
+    if (failure === 'not_offered' && ssl.mode === 'preferred') return open(undefined);
+    if (!failure) throw error;
+    const reason = failure === 'not_offered' ? 'the server offers no TLS' : `the server's certificate was refused: ${(error as Error).message}`;
     throw Object.assign(new DatabaseTlsError(`TLS to ${endpoint.host}:${endpoint.port} failed under ${ssl.describe}: ${reason}`, { cause: error }), {
       code: TLS_REFUSED, fatal: true,
     });

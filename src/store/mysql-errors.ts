@@ -1,6 +1,5 @@
 // The only place that knows MySQL/MariaDB/Galera/NDB error names: everything else branches on
 // the class.
-import { TLS_REFUSED } from './db-tls.js';
 
 export type ErrorClass =
   /** the server rolled the transaction back (deadlock, certification failure, lock wait, NDB
@@ -143,6 +142,21 @@ const PERMANENT_CONNECT = new Map<string, number>([
 
 /** getaddrinfo failures: the host name does not resolve (EAI_AGAIN also when DNS is unreachable). */
 const UNKNOWN_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN']);
+
+/** The code db-tls.ts gives a refused certificate, or a server without TLS under a mode that needs it. */
+export const TLS_REFUSED = 'DB_TLS_REFUSED';
+
+// A TLS handshake cut by the network is an outage, retried like any other; mysql2 gives every
+// handshake failure the same code, so the message tells them apart.
+const NETWORK_FAILURE = /ECONNRESET|EPIPE|ETIMEDOUT|socket hang up|socket disconnected/i;
+
+/** How mysql2 failed to open TLS: the server offers none, it refused (a certificate), or the network cut it. */
+export function tlsFailure(error: unknown): 'not_offered' | 'refused' | null {
+  const e = (error ?? {}) as MysqlLikeError;
+  if (e.code === 'HANDSHAKE_NO_SSL_SUPPORT') return 'not_offered';
+  if (e.code === 'HANDSHAKE_SSL_ERROR' && !NETWORK_FAILURE.test(e.message ?? '')) return 'refused';
+  return null;
+}
 
 /**
  * Whether a failure to connect is a configuration mistake rather than an outage: access denied,

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { SessionLockService, SharedContext } from './commands/handler.js';
 import { sessionKeys, type SessionKeys } from './commands/lock-keys.js';
 import { requestRunner } from './commands/request-runner.js';
+import type { WorkerIdentity } from './cluster/worker.js';
 import type { GatewayConfig } from './config/schema.js';
 import { ConfigError } from './config/load-config.js';
 import { startEmbeddedMariadb } from './embedded/mariadb.js';
@@ -16,7 +17,8 @@ import { ServerStats } from './stats/server-stats.js';
 import { batchPolicy } from './store/batch-policy.js';
 import { databaseNow } from './store/sql/database-clock.js';
 import { CasAllocator } from './store/cas-allocator.js';
-import { parseDatabaseUrls, redactDatabaseUrl } from './store/db-url.js';
+import { databaseEndpoints, DatabaseTlsError } from './store/db-tls.js';
+import { redactDatabaseUrl } from './store/db-url.js';
 import { CoalescingStore } from './store/coalescing-store.js';
 import type { KvStore } from './store/kv-store.js';
 import { isPermanentConnectError } from './store/mysql-errors.js';
@@ -39,7 +41,7 @@ const SCHEMA_RETRY_MS = 2000;
 const STILL_DOWN_WARN_MS = 30_000;
 
 /** The composition root: everything is created here and released in reverse order. */
-export async function startApp(config: GatewayConfig, logger: Logger): Promise<App> {
+export async function startApp(config: GatewayConfig, logger: Logger, worker?: WorkerIdentity): Promise<App> {
   const releasers = new Releasers();
   try {
     // Read before anything starts, so a bad file stops the gateway with a clear message.
@@ -47,7 +49,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     const keys = config.sessions.locks ? sessionKeysOf(config) : null;
     const databaseUrl = await resolveDatabaseUrl(config, logger, releasers);
     const pool = createDatabasePool({
-      endpoints: parseDatabaseUrls(databaseUrl),
+      endpoints: tlsChecked(() => databaseEndpoints(databaseUrl, config.db)),
       size: config.db.poolSize,
       acquireTimeoutMs: config.db.acquireTimeoutMs,
       connectTimeoutMs: config.db.connectTimeoutMs,
@@ -68,7 +70,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     const batches = batchPolicy(config.coalesce);
     const coalescing = config.coalesce.enabled ? new CoalescingStore(tableStore, { ...config.coalesce, merge: batches.merge }) : null;
     const sessionLocks = keys ? await startSessionLocks(keys, config, pool, logger, releasers) : null;
-    const ctx = commandContext(config, coalescing ?? tableStore, pool, logger, coalescing, sessionLocks);
+    const ctx = commandContext(config, coalescing ?? tableStore, pool, logger, coalescing, sessionLocks, worker);
     // Client connections are numbered per gateway; a session lock names its holder by it.
     let nextClientId = 1;
     if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });
@@ -131,6 +133,15 @@ function sessionKeysOf(config: GatewayConfig): SessionKeys {
   }
 }
 
+/** A certificate setting that cannot work stops start-up like any other bad setting. */
+function tlsChecked<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw error instanceof DatabaseTlsError ? new ConfigError(error.message) : error;
+  }
+}
+
 async function loadUsers(path: string): Promise<Map<string, Buffer>> {
   try {
     return await readPasswordFile(path);
@@ -139,7 +150,8 @@ async function loadUsers(path: string): Promise<Map<string, Buffer>> {
   }
 }
 
-async function resolveDatabaseUrl(config: GatewayConfig, logger: Logger, releasers: Releasers): Promise<string> {
+/** db.url, or the URL of the embedded MariaDB started (and released) for it. */
+export async function resolveDatabaseUrl(config: GatewayConfig, logger: Logger, releasers: Releasers): Promise<string> {
   if (config.db.url) {
     logger.info('using database', { url: redactDatabaseUrl(config.db.url) });
     return config.db.url;
@@ -191,7 +203,7 @@ async function ensureSchema(pool: DatabasePool, config: GatewayConfig, logger: L
 
 function commandContext(
   config: GatewayConfig, store: KvStore, pool: DatabasePool, logger: Logger, coalescing: CoalescingStore | null,
-  sessionLocks: SessionLockService | null,
+  sessionLocks: SessionLockService | null, worker: WorkerIdentity | undefined,
 ): SharedContext {
   const stats = new ServerStats();
   const locks = sessionLocks?.locks ?? null;
@@ -234,6 +246,8 @@ function commandContext(
     },
     async extraStats() {
       return [
+        // Only with workers: a lone gateway's stats have memcached's names and nothing else.
+        ...(worker ? [['worker_id', String(worker.id)], ['workers', String(worker.count)]] as Array<[string, string]> : []),
         ...databaseStats(pool, stats),
         ...counterLines(coalescingCounters(coalescing), stats),
         ...counterLines(lockCounters(locks), stats),

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import type { Logger } from 'winston';
 import { startApp } from '../app.js';
+import { startPrimary } from '../cluster/primary.js';
+import { followPrimary, workerRole } from '../cluster/worker.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { installSignalHandlers } from '../lifecycle/signals.js';
@@ -47,10 +50,16 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'schema') return runSchema(config, logger, given.has('--sessions'));
   if (command === 'sweep') return runSweep(config, logger, given.has('--dry-run'));
 
+  if (config.workers.count > 1 && cluster.isPrimary) return runPrimary(config, logger);
+  const worker = workerRole(process.env, config.workers.count);
+  if (worker) config = { ...config, db: { ...config.db, url: worker.databaseUrl } };
+
   // Handlers go in before start-up, so a signal while the embedded database starts still
   // stops everything in order once start-up is done.
-  const starting = startApp(config, logger);
-  installSignalHandlers(() => starting.then((app) => app.stop()), logger);
+  const starting = startApp(config, logger, worker ?? undefined);
+  const stop = () => starting.then((app) => app.stop());
+  if (worker) followPrimary(stop, logger);
+  else installSignalHandlers(stop, logger);
   try {
     await starting;
   } catch (error) {
@@ -75,6 +84,20 @@ function listenHint(error: unknown, config: GatewayConfig): string | undefined {
     case 'EADDRNOTAVAIL': return `cannot listen on ${address}: no such address on this machine; choose another with --host`;
     case 'ENOTFOUND': case 'EAI_AGAIN': return `cannot listen on ${address}: unknown host name; choose another with --host`;
     default: return undefined;
+  }
+}
+
+/** `serve --workers N`: the primary runs until its workers have stopped for good. */
+async function runPrimary(config: GatewayConfig, logger: Logger): Promise<number> {
+  // As for a lone gateway: a signal while the embedded database starts stops it in order.
+  const starting = startPrimary(config, logger);
+  installSignalHandlers(() => starting.then((primary) => primary.stop()), logger);
+  try {
+    return await (await starting).done;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`memgate: ${error.message}\n`);
+    return 2;
   }
 }
 

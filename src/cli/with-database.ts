@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import type { GatewayConfig } from '../config/schema.js';
 import { startEmbeddedMariadb } from '../embedded/mariadb.js';
-import { parseDatabaseUrls } from '../store/db-url.js';
+import { databaseEndpoints } from '../store/db-tls.js';
 import { createDatabasePool, type DatabasePool } from '../store/pool.js';
 
 /**
@@ -25,7 +25,7 @@ export async function withDatabase<T>(
     url = embedded.url;
   }
   const pool = createDatabasePool({
-    endpoints: parseDatabaseUrls(url), size: 1, acquireTimeoutMs: config.db.connectTimeoutMs * 2,
+    endpoints: databaseEndpoints(url, config.db), size: 1, acquireTimeoutMs: config.db.connectTimeoutMs * 2,
     connectTimeoutMs: config.db.connectTimeoutMs, idleTimeoutMs: 1000, statementTimeoutMs,
     wsrepSyncWait: config.db.wsrepSyncWait,
   }, logger);

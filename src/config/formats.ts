@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import convict from 'convict';
 import { parseDatabaseUrls } from '../store/db-url.js';
 import { TABLE_NAME_PATTERN } from '../store/schema.js';
@@ -50,6 +51,15 @@ export const FORMATS = {
     coerce: whole,
     validate(value) {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new Error('not a whole number of at least 1');
+    },
+  },
+  // auto is settled when the value is read, so the configuration always holds a number.
+  'worker-count': {
+    describe: 'whole number (1 or more), or auto (one per core)',
+    placeholder: '<n|auto>',
+    coerce: (value) => (value.trim() === 'auto' ? availableParallelism() : whole(value)),
+    validate(value) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new Error('not a whole number of at least 1, or auto');
     },
   },
   // Sizes are given like memcached's -I: 1048576, 1024k or 1m.

@@ -24,6 +24,12 @@ export const configSchema = {
       format: 'whole-number', default: 5000, env: 'MEMGATE_SHUTDOWN_GRACE_MS', arg: 'shutdown-grace-ms',
     },
   },
+  workers: {
+    count: {
+      doc: 'Gateway processes serving the same port(s), each with its own database pool and coalescing; auto: one per core. Above 1, a primary process starts the embedded MariaDB (when db.url is empty), runs the workers, replaces one that dies, and on SIGTERM drains them all. stats then adds worker_id and workers. See docs/workers.md.',
+      format: 'worker-count', default: 1, env: 'MEMGATE_WORKERS', arg: 'workers',
+    },
+  },
   db: {
     url: {
       doc: 'mysql://user:password@host:port/database (add ?socketPath=/path/to/mysqld.sock for a server on this host: cheaper per statement than TCP), or several such URLs separated by commas: the SQL nodes of one cluster (Galera, NDB) in order of preference. Every command goes to the first healthy node; when it fails the next takes over, and writes move back once it is healthy again. Empty: memgate provisions and runs its own MariaDB (see embedded).',
@@ -62,6 +68,22 @@ export const configSchema = {
     waitAtStart: {
       doc: 'At start-up, when the database refuses the credentials or its host or database is unknown: false stops the gateway with the reason; true starts it anyway, answering SERVER_ERROR and warning until the database can be used. A database that is down or unreachable is always waited for.',
       format: 'bool', default: false, env: 'MEMGATE_DB_WAIT_AT_START', arg: 'db-wait-at-start',
+    },
+    sslMode: {
+      doc: 'TLS to the database, with the mysql client\'s --ssl-mode meanings: disabled (plain TCP); preferred (TLS when the server offers it, else plain; the certificate is not checked); required (TLS or no connection; the certificate is not checked); verify-ca (also check the certificate against db.sslCa, or Node\'s public CAs without it); verify-identity (also check that it is issued to the host name in db.url). A node\'s URL may set its own: ?ssl-mode=verify-ca&ssl-ca=/path (also ssl-cert, ssl-key). memgate schema and memgate sweep use it too.',
+      format: ['disabled', 'preferred', 'required', 'verify-ca', 'verify-identity'], default: 'disabled', env: 'MEMGATE_DB_SSL_MODE', arg: 'db-ssl-mode',
+    },
+    sslCa: {
+      doc: 'PEM file of the CA certificate(s) that sign the database server\'s certificate (mysql --ssl-ca). Needs db.sslMode other than disabled.',
+      format: 'path', default: '', env: 'MEMGATE_DB_SSL_CA', arg: 'db-ssl-ca',
+    },
+    sslCert: {
+      doc: 'PEM file of the client certificate, for users created with REQUIRE X509 or SUBJECT (mysql --ssl-cert). Needs db.sslKey.',
+      format: 'path', default: '', env: 'MEMGATE_DB_SSL_CERT', arg: 'db-ssl-cert',
+    },
+    sslKey: {
+      doc: 'PEM file of the client certificate\'s private key (mysql --ssl-key). Needs db.sslCert.',
+      format: 'path', default: '', env: 'MEMGATE_DB_SSL_KEY', arg: 'db-ssl-key',
     },
     casBlockSize: {
       doc: 'CAS values reserved from the database at a time.',

@@ -63,6 +63,8 @@ const CONNECTION_ENDED = new Map<string, number>([
 /** client-side network failures, named by Node or mysql2 */
 const CONNECTION = new Set([
   'ECONNREFUSED',
+  // a unix socket whose server is down: the server removes the file when it stops
+  'ENOENT',
   'ECONNRESET',
   'EPIPE',
   'ETIMEDOUT',
@@ -143,13 +145,28 @@ const PERMANENT_CONNECT = new Map<string, number>([
 /** getaddrinfo failures: the host name does not resolve (EAI_AGAIN also when DNS is unreachable). */
 const UNKNOWN_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 
+/** The code db-tls.ts gives a refused certificate, or a server without TLS under a mode that needs it. */
+export const TLS_REFUSED = 'DB_TLS_REFUSED';
+
+// A TLS handshake cut by the network is an outage, retried like any other; mysql2 gives every
+// handshake failure the same code, so the message tells them apart.
+const NETWORK_FAILURE = /ECONNRESET|EPIPE|ETIMEDOUT|socket hang up|socket disconnected/i;
+
+/** How mysql2 failed to open TLS: the server offers none, it refused (a certificate), or the network cut it. */
+export function tlsFailure(error: unknown): 'not_offered' | 'refused' | null {
+  const e = (error ?? {}) as MysqlLikeError;
+  if (e.code === 'HANDSHAKE_NO_SSL_SUPPORT') return 'not_offered';
+  if (e.code === 'HANDSHAKE_SSL_ERROR' && !NETWORK_FAILURE.test(e.message ?? '')) return 'refused';
+  return null;
+}
+
 /**
  * Whether a failure to connect is a configuration mistake rather than an outage: access denied,
- * an unknown host or an unknown database. Looks through wrapping errors' causes.
+ * an unknown host, an unknown database or a refused TLS certificate. Looks through wrapping errors' causes.
  */
 export function isPermanentConnectError(error: unknown): boolean {
   for (let e = error as (MysqlLikeError & { cause?: unknown }) | undefined, depth = 0; e && depth < 8; e = e.cause as typeof e, depth++) {
-    if (inMap(PERMANENT_CONNECT, e) || (e.code !== undefined && UNKNOWN_HOST.has(e.code))) return true;
+    if (inMap(PERMANENT_CONNECT, e) || (e.code !== undefined && UNKNOWN_HOST.has(e.code)) || e.code === TLS_REFUSED) return true;
   }
   return false;
 }

@@ -1,5 +1,6 @@
 import mysql from 'mysql2';
 import type { DatabaseEndpoint } from './db-url.js';
+import { connectWithTls } from './db-tls.js';
 import { isUnknownSystemVariable } from './mysql-errors.js';
 
 /** What mysql2 answers: rows (or a result header) and field descriptions. */
@@ -45,22 +46,26 @@ export class SqlSession {
 
   static async open(options: SessionOptions): Promise<SqlSession> {
     const { endpoint } = options;
-    const raw = mysql.createConnection({
-      ...(endpoint.socketPath === undefined ? { host: endpoint.host, port: endpoint.port } : { socketPath: endpoint.socketPath }),
-      user: endpoint.user,
-      password: endpoint.password,
-      database: endpoint.database,
-      connectTimeout: options.connectTimeoutMs,
-      // affectedRows must count changed rows: add's upsert tells stored from not stored by
-      // 1-or-2 versus 0, which FOUND_ROWS would blur.
-      flags: ['-FOUND_ROWS'],
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      dateStrings: true,
-    });
-    await new Promise<void>((resolve, reject) => {
-      raw.once('connect', () => resolve());
-      raw.once('error', reject);
+    const raw = await connectWithTls(endpoint, async (ssl) => {
+      const connection = mysql.createConnection({
+        ...(endpoint.socketPath === undefined ? { host: endpoint.host, port: endpoint.port } : { socketPath: endpoint.socketPath }),
+        user: endpoint.user,
+        password: endpoint.password,
+        database: endpoint.database,
+        connectTimeout: options.connectTimeoutMs,
+        // affectedRows must count changed rows: add's upsert tells stored from not stored by
+        // 1-or-2 versus 0, which FOUND_ROWS would blur.
+        flags: ['-FOUND_ROWS'],
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        dateStrings: true,
+        ...(ssl ? { ssl } : {}),
+      });
+      await new Promise<void>((resolve, reject) => {
+        connection.once('connect', () => resolve());
+        connection.once('error', reject);
+      });
+      return connection;
     });
     const session = new SqlSession(raw);
     // connectTimeout covers the handshake only; a server that stops answering during the

@@ -150,6 +150,7 @@ describe('e2e: memgate command line', function () {
     unknownDatabase.pathname = '/no_such_database_here';
     const unknownHost = new URL(dbUrl);
     unknownHost.hostname = 'no-such-host.invalid';
+    unknownHost.searchParams.delete('socketPath');
     for (const [url, reason] of [[wrongPassword, 'ER_ACCESS_DENIED_ERROR'], [unknownDatabase, /ER_BAD_DB_ERROR|ER_DBACCESS_DENIED_ERROR/], [unknownHost, /ENOTFOUND|EAI_AGAIN/]] as const) {
       const port = await findFreePort();
       const run = await failsFast(['serve', '--db-url', url.toString(), '--port', String(port)]);

@@ -1,6 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { load } from 'js-yaml';
+import { loadConfig } from '../../src/config/load-config.js';
 
 // The compose file is for users with Docker; we cannot run it here, so pin down its shape instead.
 
@@ -140,6 +141,23 @@ describe('docker-compose.yml', () => {
     expect(sweeper.depends_on?.mysql?.condition).to.equal('service_healthy');
     expect(sweeper.image ?? sweeper.build).to.not.equal(undefined);
     expect(sweeper.ports ?? [], 'a sweeper serves no clients').to.deep.equal([]);
+  });
+
+  it('gives every memgate command settings memgate accepts, and the same TLS to MySQL everywhere', () => {
+    const sweepWords = commandOf(service('sweeper')).join(' ').split(/[\s;]+/);
+    const commands: Array<[string, string[]]> = [
+      ['schema', commandOf(service('schema')).slice(1)],
+      ['gateway1', commandOf(service('gateway1')).slice(1)],
+      ['gateway2', commandOf(service('gateway2')).slice(1)],
+      ['sweeper', sweepWords.slice(sweepWords.indexOf('sweep') + 1, sweepWords.indexOf('sleep'))],
+    ];
+    for (const [name, flags] of commands) {
+      // ${NAME:-default} as compose fills it in when NAME is not set.
+      const env = Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, String(value).replace(/^\$\{\w+:-(.*)\}$/, '$1')]));
+      expect(() => loadConfig({ argv: flags, env }), `${name}: ${flags.join(' ')}`).to.not.throw();
+      expect(optionValue(flags, '--db-ssl-mode'), `${name} --db-ssl-mode`).to.equal('required');
+    }
+    for (const name of ['gateway1', 'gateway2']) expect(service(name).environment?.MEMGATE_WORKERS).to.equal('${MEMGATE_WORKERS:-1}');
   });
 
   it('builds an image whose entrypoint is the memgate CLI', async () => {

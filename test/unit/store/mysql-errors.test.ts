@@ -30,6 +30,7 @@ describe('classifyMysqlError', () => {
     ['1927 MariaDB connection killed (no mysql2 name)', serverError(undefined, 1927), 'connection'],
     ['4031 MySQL inactivity disconnect', serverError('ER_CLIENT_INTERACTION_TIMEOUT', 4031), 'connection'],
     ['connection refused', networkError('ECONNREFUSED'), 'connection'],
+    ['unix socket of a stopped server', networkError('ENOENT'), 'connection'],
     ['connection reset', networkError('ECONNRESET'), 'connection'],
     ['connect timeout', networkError('ETIMEDOUT'), 'connection'],
     ['connection lost mid-statement', networkError('PROTOCOL_CONNECTION_LOST'), 'connection'],

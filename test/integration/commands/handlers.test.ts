@@ -50,8 +50,7 @@ describe('command handlers (real MysqlKvStore)', function () {
       stats: new ServerStats(),
       settings: { version: '1.6.18', flushEnabled: false, report: [['flush_enabled', 'no']] },
       logger,
-      extraStats: async () => [],
-      databaseTime: async () => null,
+      statsGroup: async () => [],
     };
   });
 

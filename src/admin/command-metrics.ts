@@ -1,0 +1,108 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Request } from '../model/request.js';
+import type { Response } from '../model/response.js';
+
+/** Upper bounds in seconds: a coalesced get takes about 0.2 ms, a lock wait up to 100 ms, a timeout seconds. */
+const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+interface CommandSeries {
+  /** outcome → how many, published to the counter at scrape time */
+  outcomes: Map<string, number>;
+  observe(seconds: number): void;
+}
+
+/**
+ * memgate_commands_total{command,outcome} and memgate_command_duration_seconds{command}.
+ * A reply only bumps numbers held per command; the counter reads them when scraped, and the
+ * histogram child of each command is bound once, so a request allocates no label object.
+ */
+export class CommandMetrics {
+  private readonly series = new Map<string, CommandSeries>();
+  private readonly duration: Histogram<'command'>;
+
+  constructor(registry: Registry) {
+    const series = this.series;
+    this.duration = new Histogram({
+      name: 'memgate_command_duration_seconds',
+      help: 'Time from a request being run to its reply being ready, by command; a pipelined run of requests answered together counts each at the run\'s time.',
+      labelNames: ['command'],
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    });
+    new Counter({
+      name: 'memgate_commands_total',
+      help: 'Commands answered, by command and outcome (hit, miss, stored, not_stored, exists, not_found, deleted, touched, ok, non_numeric, error); a get counts once per key.',
+      labelNames: ['command', 'outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [command, { outcomes }] of series) {
+          for (const [outcome, value] of outcomes) this.inc({ command, outcome }, value);
+        }
+      },
+    });
+  }
+
+  /** One run of requests and their responses, `seconds` from the run's start to its replies. */
+  record(requests: readonly Request[], responses: readonly Response[], seconds: number): void {
+    for (let i = 0; i < requests.length; i++) {
+      const series = this.of(commandLabel(requests[i]!));
+      series.observe(seconds);
+      countOutcomes(series.outcomes, responses[i]!);
+    }
+  }
+
+  private of(command: string): CommandSeries {
+    let series = this.series.get(command);
+    if (!series) {
+      const child = this.duration.labels(command);
+      series = { outcomes: new Map(), observe: (seconds) => child.observe(seconds) };
+      this.series.set(command, series);
+    }
+    return series;
+  }
+}
+
+/** The command as clients know it: get, gets, gat, gats, set, add, …; meta commands by kind. */
+export function commandLabel(request: Request): string {
+  switch (request.kind) {
+    case 'get':
+      return request.touchExptime === undefined ? (request.withCas ? 'gets' : 'get') : (request.withCas ? 'gats' : 'gat');
+    case 'store':
+      return request.mode;
+    case 'arith':
+      return request.incr ? 'incr' : 'decr';
+    default:
+      return request.kind;
+  }
+}
+
+function bump(outcomes: Map<string, number>, outcome: string, by = 1): void {
+  outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + by);
+}
+
+function countOutcomes(outcomes: Map<string, number>, response: Response): void {
+  switch (response.kind) {
+    case 'hits': {
+      let hits = 0;
+      for (const item of response.items) if (item) hits++;
+      if (hits > 0) bump(outcomes, 'hit', hits);
+      if (hits < response.items.length) bump(outcomes, 'miss', response.items.length - hits);
+      return;
+    }
+    case 'metaGet':
+      return bump(outcomes, response.item ? 'hit' : 'miss');
+    case 'store':
+    case 'delete':
+    case 'touch':
+    case 'arith':
+      return bump(outcomes, response.outcome);
+    case 'clientError':
+    case 'serverError':
+    case 'tooLarge':
+    case 'forbidden':
+      return bump(outcomes, 'error');
+    default:
+      return bump(outcomes, 'ok');
+  }
+}

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import type { Histogram } from 'prom-client';
 import type { DatabasePool } from '../store/pool.js';
+import type { HistogramSeries } from './fast-histogram.js';
 
 /**
  * The pool, with the time of each unit of database work observed: from the session being
  * handed over to the work's result, so waiting for a free connection is not counted.
  */
-export function timedPool(pool: DatabasePool, seconds: Histogram): DatabasePool {
+export function timedPool(pool: DatabasePool, seconds: HistogramSeries): DatabasePool {
   return {
     get down() {
       return pool.down;

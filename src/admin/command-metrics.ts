@@ -64,15 +64,22 @@ export class CommandMetrics {
   }
 }
 
-/** The command as clients know it: get, gets, gat, gats, set, add, …; meta commands by kind. */
+/** The command as clients know it: get, gets, gat, gats, set, add, …; meta ms, md and ma as the store, delete and incr/decr they are. */
 export function commandLabel(request: Request): string {
   switch (request.kind) {
     case 'get':
       return request.touchExptime === undefined ? (request.withCas ? 'gets' : 'get') : (request.withCas ? 'gats' : 'gat');
     case 'store':
+    case 'tooLarge':
       return request.mode;
     case 'arith':
       return request.incr ? 'incr' : 'decr';
+    case 'flush':
+      return 'flush_all';
+    case 'metaGet':
+      return 'mg';
+    case 'metaDebug':
+      return 'me';
     default:
       return request.kind;
   }

@@ -20,6 +20,8 @@ describe('CommandMetrics', () => {
     expect(commandLabel({ kind: 'get', keys: [key], withCas: true, touchExptime: 5 })).to.equal('gats');
     expect(commandLabel({ kind: 'arith', incr: false, key, delta: 1n, noreply: false } as Request)).to.equal('decr');
     expect(commandLabel({ kind: 'version' })).to.equal('version');
+    expect(commandLabel({ kind: 'tooLarge', mode: 'append', key, noreply: false })).to.equal('append');
+    expect(commandLabel({ kind: 'flush', delay: 0, noreply: false })).to.equal('flush_all');
   });
 
   it('counts outcomes per command (a get per key) and observes each request\'s time', async () => {

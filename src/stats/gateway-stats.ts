@@ -32,10 +32,9 @@ export function gatewayStats(sources: GatewayStatsSources): (group: StatsGroup) 
     return [...perNode, ...totals, ...coalescingCounters(coalescing), ...lockCounters(locks)];
   });
   return async (group) => {
-    const items = await sources.items.current();
-    if (group === 'items') return itemsStats({ stats, items, itemSizeMax: sources.itemSizeMax });
-    if (group === 'slabs') return slabsStats({ stats, items, itemSizeMax: sources.itemSizeMax });
-    const databaseTime = await pool.withConnection(databaseNow).catch(() => null);
+    if (group === 'items') return itemsStats({ stats, items: await sources.items.current(), itemSizeMax: sources.itemSizeMax });
+    if (group === 'slabs') return slabsStats({ stats, items: await sources.items.current(), itemSizeMax: sources.itemSizeMax });
+    const [items, databaseTime] = await Promise.all([sources.items.current(), pool.withConnection(databaseNow).catch(() => null)]);
     return generalStats({
       stats,
       version: sources.version,

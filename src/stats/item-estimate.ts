@@ -16,10 +16,14 @@ export class ItemEstimate {
   private readAt = 0;
   private refreshing: Promise<void> | null = null;
 
-  constructor(private readonly pool: DatabasePool, private readonly table: string) {}
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly table: string,
+    private readonly maxAgeMs = ITEM_ESTIMATE_MAX_AGE_MS,
+  ) {}
 
   async current(): Promise<TableSize> {
-    if (Date.now() - this.readAt >= ITEM_ESTIMATE_MAX_AGE_MS) {
+    if (Date.now() - this.readAt >= this.maxAgeMs) {
       const refresh = this.refresh();
       if (this.readAt === 0) await refresh;
     }

@@ -145,13 +145,28 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
         port: config.admin.port,
         metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
         ready: readinessCheck(() => pool.withConnection((c) => probeTable(c, config.db.table)), READINESS),
-      }, logger);
+      }, logger).catch((error: unknown) => {
+        throw adminListenError(error, config);
+      });
       releasers.push('admin listener', () => admin.close());
     }
     return { address: () => server.address(), stop: () => releasers.release() };
   } catch (error) {
     await releasers.release().catch(() => undefined);
     throw error;
+  }
+}
+
+/** A listen failure of the admin listener, named so that it is not taken for the memcached port's. */
+function adminListenError(error: unknown, config: GatewayConfig): unknown {
+  const address = `${config.admin.host}:${config.admin.port}`;
+  const names = '[admin.port, MEMGATE_ADMIN_PORT; admin.host, MEMGATE_ADMIN_HOST]';
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE': return new ConfigError(`admin listener: ${address} is in use; choose another with --admin-port ${names}`);
+    case 'EACCES': return new ConfigError(`admin listener: no permission to listen on ${address}; choose another with --admin-port ${names}`);
+    case 'EADDRNOTAVAIL': case 'ENOTFOUND': case 'EAI_AGAIN':
+      return new ConfigError(`admin listener: cannot listen on ${address}: no such address on this machine; choose another with --admin-host ${names}`);
+    default: return error;
   }
 }
 

@@ -4,6 +4,7 @@
  * again) while /healthz stays 200; other paths get 404.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -137,6 +138,25 @@ describe('e2e: admin listener (/metrics, /healthz, /readyz)', function () {
       // a query string does not change the path
       expect((await httpGet(adminPort, '/healthz?verbose=1')).status).to.equal(200);
     });
+  });
+
+  it('refuses to start on an admin port in use, naming --admin-port', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      const error = await startGateway({ config: { admin: { port } } }).then(
+        async (gateway) => {
+          await gateway.stop();
+          return null;
+        },
+        (failure: unknown) => failure as Error,
+      );
+      expect(error?.message).to.equal(`admin listener: 127.0.0.1:${port} is in use; choose another with --admin-port ` +
+        '[admin.port, MEMGATE_ADMIN_PORT; admin.host, MEMGATE_ADMIN_HOST]');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   describe('with a database that goes away and comes back', () => {

@@ -5,7 +5,7 @@
 import { request } from 'node:http';
 import type { Workload } from './compare/load.js';
 import { runLoad, type LoadResult, type LoadSpec } from './compare/load.js';
-import { freePort, startGateway, type ServerProcess } from './compare/processes.js';
+import { freePort, processCpuSeconds, startGateway, type ServerProcess } from './compare/processes.js';
 import type { BenchLifecycle } from './lifecycle.js';
 
 export interface MetricsOverheadOptions {
@@ -25,6 +25,8 @@ const TABLE = 'bench_metrics';
 interface Side {
   ops: number[];
   p99: number[];
+  /** the gateway's CPU time per reply, µs: steadier than ops/s on a shared machine */
+  cpuUs: number[];
 }
 
 export async function metricsOverhead(options: MetricsOverheadOptions, { own }: Pick<BenchLifecycle, 'own'>): Promise<void> {
@@ -42,19 +44,24 @@ export async function metricsOverhead(options: MetricsOverheadOptions, { own }: 
 
   console.log('');
   console.log(`metrics on/off: ${CONNECTIONS} connections, text protocol, ${VALUE_BYTES}-byte values, ${options.seconds} s per run, runs off-on-on-off`);
-  console.log('cell               ops/s off   ops/s on   on/off   p99 ms off  p99 ms on');
+  console.log('cell               ops/s off   ops/s on   on/off   p99 ms off  p99 ms on   CPU µs/op off  CPU µs/op on');
   for (const workload of WORKLOADS) {
     for (const depth of DEPTHS) {
       options.log(`metrics overhead: ${workload} depth ${depth}`);
-      const sides = { off: { ops: [], p99: [] } as Side, on: { ops: [], p99: [] } as Side };
+      const sides: Record<'off' | 'on', Side> = { off: { ops: [], p99: [], cpuUs: [] }, on: { ops: [], p99: [], cpuUs: [] } };
       for (const [name, gateway] of [['off', off], ['on', on], ['on', on], ['off', off]] as const) {
+        const cpuBefore = processCpuSeconds(gateway.pid);
         const result = await measured(runLoad(spec(gateway, workload, depth)));
+        // The CPU of the warm-up counts too, as much on both sides.
+        const cpuUs = ((processCpuSeconds(gateway.pid) - cpuBefore) * 1e6) / (result.ops * (1 + options.warmupSeconds / options.seconds));
         sides[name].ops.push(result.opsPerSecond);
         sides[name].p99.push(result.p99Ms);
+        sides[name].cpuUs.push(cpuUs);
       }
       const [opsOff, opsOn] = [mean(sides.off.ops), mean(sides.on.ops)];
       console.log(`${`${workload} depth ${depth}`.padEnd(16)}  ${opsOff.toFixed(0).padStart(10)} ${opsOn.toFixed(0).padStart(10)}  ${(opsOn / opsOff).toFixed(3).padStart(7)}  ` +
-        `${mean(sides.off.p99).toFixed(3).padStart(11)} ${mean(sides.on.p99).toFixed(3).padStart(10)}`);
+        `${mean(sides.off.p99).toFixed(3).padStart(11)} ${mean(sides.on.p99).toFixed(3).padStart(10)}  ` +
+        `${mean(sides.off.cpuUs).toFixed(1).padStart(14)} ${mean(sides.on.cpuUs).toFixed(1).padStart(13)}`);
     }
   }
   const text = await scrape(adminPort);

@@ -22,7 +22,7 @@ import { gatewayStats } from './stats/gateway-stats.js';
 import { ItemEstimate } from './stats/item-estimate.js';
 import { ServerStats } from './stats/server-stats.js';
 import { batchPolicy } from './store/batch-policy.js';
-import { probeTable } from './store/sql/table-size.js';
+import { probeTables } from './store/sql/table-size.js';
 import { CasAllocator } from './store/cas-allocator.js';
 import { parseDatabaseUrls, redactDatabaseUrl } from './store/db-url.js';
 import { CoalescingStore } from './store/coalescing-store.js';
@@ -139,12 +139,13 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
       releasers.push('expiry sweeper', () => periodic.stop());
     }
     if (registry) {
+      const servedTables = sessionLocks ? [config.db.table, lockTableOf(config.db.table)] : [config.db.table];
       // Closed first: load balancers checking it take this gateway out while it drains.
       const admin = await startAdminServer({
         host: config.admin.host,
         port: config.admin.port,
         metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
-        ready: readinessCheck(() => pool.withConnection((c) => probeTable(c, config.db.table)), READINESS),
+        ready: readinessCheck(() => pool.withConnection((c) => probeTables(c, servedTables)), READINESS),
       }, logger).catch((error: unknown) => {
         throw adminListenError(error, config);
       });

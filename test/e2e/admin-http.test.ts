@@ -8,12 +8,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import mysql from 'mysql2/promise';
 import { startEmbeddedMariadb, type EmbeddedMariadb } from '../../src/embedded/mariadb.js';
+import { lockTableOf } from '../../src/store/schema.js';
 import { httpGet, metricFamilies, parseMetrics } from '../helpers/admin-http.js';
-import { findFreePort, testLogger } from '../helpers/database.js';
+import { findFreePort, getTestDatabaseUrl, testLogger } from '../helpers/database.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { RawConnection as Conn } from '../helpers/raw-connection.js';
-import { waitFor } from '../helpers/wait.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const FAMILIES: Array<[string, string]> = [
   ['memgate_commands_total', 'counter'],
@@ -124,6 +126,26 @@ describe('e2e: admin listener (/metrics, /healthz, /readyz)', function () {
       }
       await waitFor('a sweeper pass', async () => (await scrape(adminPort)).get('memgate_sweeper_passes_total')! >= 1, 10_000, 200);
       expect((await scrape(adminPort)).get('memgate_sweeper_last_pass_timestamp_seconds')).to.be.closeTo(Date.now() / 1000, 30);
+    });
+
+    it('/readyz answers 503 while the item table or the lock table is missing', async () => {
+      const db = await mysql.createConnection(await getTestDatabaseUrl());
+      try {
+        for (const table of [gateway.table, lockTableOf(gateway.table)]) {
+          await db.query(`RENAME TABLE \`${table}\` TO \`${table}_away\``);
+          try {
+            await sleep(1100); // the last probe's answer is reused for a second
+            const reply = await httpGet(adminPort, '/readyz');
+            expect(reply.status, table).to.equal(503);
+            expect((JSON.parse(reply.body) as { reason: string }).reason).to.include(`${table}' doesn't exist`);
+          } finally {
+            await db.query(`RENAME TABLE \`${table}_away\` TO \`${table}\``);
+          }
+          await waitFor('/readyz to answer 200 with the table back', async () => (await httpGet(adminPort, '/readyz')).status === 200, 5000, 200);
+        }
+      } finally {
+        await db.end();
+      }
     });
 
     it('answers 404 for other paths and 405 for other methods', async () => {

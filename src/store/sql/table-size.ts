@@ -21,7 +21,7 @@ export async function tableSize(c: Connection, table: string): Promise<TableSize
   return { rows: Number(row?.r ?? 0), bytes: Number(row?.b ?? 0) };
 }
 
-/** Fails unless the database answers and the table is there (a readiness probe). */
-export async function probeTable(c: Connection, table: string): Promise<void> {
-  await c.query(`SELECT 1 FROM \`${table}\` LIMIT 0`);
+/** Fails unless the database answers and every table is there (a readiness probe); reads no row. */
+export async function probeTables(c: Connection, tables: readonly string[]): Promise<void> {
+  await c.query(tables.map((table) => `SELECT 1 FROM \`${table}\` WHERE 0`).join(' UNION ALL '));
 }

@@ -25,7 +25,8 @@ export const noop = {
   },
 } satisfies CommandHandler<'noop'>;
 
-// Sizes and conns describe memcached's memory and sockets; a gateway has neither, so they are empty.
+// `stats sizes` describes memcached's memory, which a table has not; per-connection details
+// (`stats conns`) are not kept. Both answer empty.
 const EMPTY_GROUPS = new Set(['sizes', 'conns']);
 
 export const stats = {

@@ -1,10 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Request } from '../model/request.js';
 import type { Response } from '../model/response.js';
-import { FastHistogram, type HistogramSeries } from './fast-histogram.js';
-
-/** Upper bounds in seconds: a coalesced get takes about 0.2 ms, a lock wait up to 100 ms, a timeout seconds. */
-const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+import { FastHistogram, LATENCY_BUCKETS, type HistogramSeries } from './fast-histogram.js';
 
 interface CommandSeries {
   /** outcome → how many, published to the counter at scrape time */
@@ -28,7 +25,7 @@ export class CommandMetrics {
       name: 'memgate_command_duration_seconds',
       help: 'Time from a request being run to its reply being ready, by command; a pipelined run of requests answered together counts each at the run\'s time.',
       labelName: 'command',
-      buckets: DURATION_BUCKETS,
+      buckets: LATENCY_BUCKETS,
       registers: [registry],
     });
     new Counter({

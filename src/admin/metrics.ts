@@ -5,7 +5,7 @@ import type { DatabasePool } from '../store/pool.js';
 import type { SessionLocks } from '../store/session-locks.js';
 import type { SweeperCounts } from '../sweeper/periodic-sweeper.js';
 import { CommandMetrics } from './command-metrics.js';
-import { FastHistogram, type HistogramSeries } from './fast-histogram.js';
+import { FastHistogram, LATENCY_BUCKETS, type HistogramSeries } from './fast-histogram.js';
 
 /** What the gauges and counters read when scraped; nothing here is touched per request. */
 export interface MetricSources {
@@ -19,14 +19,12 @@ export interface MetricSources {
   sweeper: () => SweeperCounts | null;
 }
 
-const STATEMENT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-
 /** Time of one unit of database work: observed by timed-pool.ts, which needs it before the stores exist. */
 export function statementHistogram(registry: Registry): HistogramSeries {
   return new FastHistogram({
     name: 'memgate_db_statement_duration_seconds',
     help: 'Time the database took for one unit of work of a command (one statement, or one short transaction), from a pooled connection being handed over to its result.',
-    buckets: STATEMENT_BUCKETS,
+    buckets: LATENCY_BUCKETS,
     registers: [registry],
   }).child('');
 }

@@ -3,13 +3,13 @@ import { Registry } from 'prom-client';
 import { CommandMetrics, commandLabel } from '../../../src/admin/command-metrics.js';
 import type { Request } from '../../../src/model/request.js';
 import type { Response } from '../../../src/model/response.js';
+import { parseMetrics } from '../../helpers/admin-http.js';
 
 const key = Buffer.from('k');
 const item = { key, value: Buffer.from('v'), flags: 0, cas: 1n };
 
 async function samples(registry: Registry): Promise<Map<string, number>> {
-  const lines = (await registry.metrics()).split('\n').filter((line) => line !== '' && !line.startsWith('#'));
-  return new Map(lines.map((line) => [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))]));
+  return parseMetrics(await registry.metrics());
 }
 
 describe('CommandMetrics', () => {

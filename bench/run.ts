@@ -1,6 +1,7 @@
 // npm run bench: bounded, loopback only, everything started and stopped here. First the
 // comparison of bench/compare (memgate text and binary vs raw mysql2 vs memcached, and 5,000
-// connections), then the expiry sweeper's rows/s and the load's figures before and during a sweep.
+// connections), then the expiry sweeper's rows/s and the load's figures before and during a sweep,
+// then get and set with metrics on and off (bench/metrics-overhead.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import { freePort } from './compare/processes.js';
 import { optionsFromEnv } from './compare/options.js';
 import { runComparison } from './compare/run.js';
 import { benchLogger, logLine, withBenchLifecycle } from './lifecycle.js';
+import { metricsOverhead } from './metrics-overhead.js';
 import { seedRows } from './seed.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -98,9 +100,10 @@ async function sweepBench(port: number, config: GatewayConfig, logger: winston.L
 
 async function main(): Promise<void> {
   // The comparison first (memgate vs raw SQL vs memcached, connection scale), then the
-  // sweeper under load. BENCH_COMPARE=0 or BENCH_SWEEP_ROWS=0 skips one of them.
+  // sweeper under load, then metrics on and off. BENCH_COMPARE=0, BENCH_SWEEP_ROWS=0 or
+  // BENCH_METRICS=0 skips one of them.
   if (process.env.BENCH_COMPARE !== '0') await runComparison(optionsFromEnv());
-  if (SWEEP_ROWS === 0) return;
+  if (SWEEP_ROWS === 0 && process.env.BENCH_METRICS === '0') return;
   const logger = benchLogger();
   const log = logLine;
   await withBenchLifecycle({ logger, log }, async ({ own }) => {
@@ -109,11 +112,17 @@ async function main(): Promise<void> {
     // MEMGATE_SWEEP_* in the environment try other sweeper settings; nothing else is taken from it.
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('MEMGATE_SWEEP_')));
     const config = loadConfig({ env, overrides: { listen: { port: 0 }, db: { url: db.url }, log: { level: 'warn' } } });
-    const app = await own('gateway', await startApp(config, logger), (a) => a.stop());
-    const { port } = app.address();
-    await load(loadSpec(port, 4, 'set')); // fill the keys the gets read
-    console.log('');
-    await sweepBench(port, config, logger);
+    if (SWEEP_ROWS > 0) {
+      const app = await own('gateway', await startApp(config, logger), (a) => a.stop());
+      const { port } = app.address();
+      await load(loadSpec(port, 4, 'set')); // fill the keys the gets read
+      console.log('');
+      await sweepBench(port, config, logger);
+      await app.stop();
+    }
+    if (process.env.BENCH_METRICS !== '0') {
+      await metricsOverhead({ dbUrl: db.url, seconds: SECONDS, warmupSeconds: 0.5, log }, { own });
+    }
   });
 }
 main().catch((error: unknown) => {

@@ -1,9 +1,15 @@
+import { Registry } from 'prom-client';
 import type { Logger } from 'winston';
+import { startAdminServer } from './admin/admin-server.js';
+import { registerGatewayMetrics, statementHistogram } from './admin/metrics.js';
+import { observedRunner, type RunObserver } from './admin/observed-runner.js';
+import { readinessCheck } from './admin/readiness.js';
+import { timedPool } from './admin/timed-pool.js';
 import { readPasswordFile } from './auth/password-file.js';
 import { PlainAuthenticator } from './auth/plain-authenticator.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { SessionLockService, SharedContext } from './commands/handler.js';
+import type { ClientSession, SessionLockService, SharedContext } from './commands/handler.js';
 import { sessionKeys, type SessionKeys } from './commands/lock-keys.js';
 import { requestRunner } from './commands/request-runner.js';
 import type { WorkerIdentity } from './cluster/worker.js';
@@ -13,9 +19,11 @@ import { startEmbeddedMariadb } from './embedded/mariadb.js';
 import { Releasers } from './lifecycle/releasers.js';
 import { retryInBackground } from './lifecycle/retry-in-background.js';
 import { startServer } from './net/server.js';
+import { gatewayStats } from './stats/gateway-stats.js';
+import { ItemEstimate } from './stats/item-estimate.js';
 import { ServerStats } from './stats/server-stats.js';
 import { batchPolicy } from './store/batch-policy.js';
-import { databaseNow } from './store/sql/database-clock.js';
+import { probeTables } from './store/sql/table-size.js';
 import { CasAllocator } from './store/cas-allocator.js';
 import { databaseEndpoints, DatabaseTlsError } from './store/db-tls.js';
 import { redactDatabaseUrl } from './store/db-url.js';
@@ -23,12 +31,12 @@ import { CoalescingStore } from './store/coalescing-store.js';
 import type { KvStore } from './store/kv-store.js';
 import { isPermanentConnectError } from './store/mysql-errors.js';
 import { MysqlKvStore } from './store/mysql-kv-store.js';
-import { createDatabasePool, type DatabaseHealth, type DatabasePool } from './store/pool.js';
+import { createDatabasePool, type DatabasePool } from './store/pool.js';
 import { startGatewayHeartbeat } from './store/gateway-heartbeat.js';
 import { applySchema, lockTableOf } from './store/schema.js';
 import { SessionLocks } from './store/session-locks.js';
 import { sweepSettings } from './sweeper/expiry-sweeper.js';
-import { startPeriodicSweeper } from './sweeper/periodic-sweeper.js';
+import { startPeriodicSweeper, type PeriodicSweeper } from './sweeper/periodic-sweeper.js';
 import { reportedVersion } from './version.js';
 
 export interface App {
@@ -38,6 +46,8 @@ export interface App {
 }
 
 const SCHEMA_RETRY_MS = 2000;
+/** /readyz probes the database at most once a second and waits for it 2 s at most */
+const READINESS = { reuseMs: 1000, timeoutMs: 2000 };
 const STILL_DOWN_WARN_MS = 30_000;
 
 /** The composition root: everything is created here and released in reverse order. */
@@ -48,7 +58,7 @@ export async function startApp(config: GatewayConfig, logger: Logger, worker?: W
     const users = config.sasl.passwordFile ? await loadUsers(config.sasl.passwordFile) : null;
     const keys = config.sessions.locks ? sessionKeysOf(config) : null;
     const databaseUrl = await resolveDatabaseUrl(config, logger, releasers);
-    const pool = createDatabasePool({
+    const databasePool = createDatabasePool({
       endpoints: tlsChecked(() => databaseEndpoints(databaseUrl, config.db)),
       size: config.db.poolSize,
       acquireTimeoutMs: config.db.acquireTimeoutMs,
@@ -58,7 +68,10 @@ export async function startApp(config: GatewayConfig, logger: Logger, worker?: W
       reads: config.db.reads as 'writer' | 'spread',
       wsrepSyncWait: config.db.wsrepSyncWait,
     }, logger);
-    releasers.push('database pool', () => pool.close());
+    releasers.push('database pool', () => databasePool.close());
+    // Metrics cost work per request: only a gateway with an admin listener keeps them.
+    const registry = config.admin.port > 0 ? new Registry() : null;
+    const pool = registry ? timedPool(databasePool, statementHistogram(registry)) : databasePool;
     await ensureSchema(pool, config, logger, releasers);
 
     const tableStore = new MysqlKvStore(pool, new CasAllocator(pool, config.db.casBlockSize), {
@@ -70,7 +83,34 @@ export async function startApp(config: GatewayConfig, logger: Logger, worker?: W
     const batches = batchPolicy(config.coalesce);
     const coalescing = config.coalesce.enabled ? new CoalescingStore(tableStore, { ...config.coalesce, merge: batches.merge }) : null;
     const sessionLocks = keys ? await startSessionLocks(keys, config, pool, logger, releasers) : null;
-    const ctx = commandContext(config, coalescing ?? tableStore, pool, logger, coalescing, sessionLocks, worker);
+    const stats = new ServerStats();
+    const statsGroup = gatewayStats({
+      stats,
+      version: reportedVersion(),
+      maxConnections: config.listen.maxConnections,
+      itemSizeMax: config.items.sizeMax,
+      pool,
+      items: new ItemEstimate(pool, config.db.table),
+      coalescing,
+      locks: sessionLocks?.locks ?? null,
+      worker,
+    });
+    const ctx = commandContext(config, coalescing ?? tableStore, statsGroup, stats, logger, sessionLocks);
+    let sweeper: PeriodicSweeper | null = null;
+    // The client connections open now; their session locks are a gauge.
+    const clients = new Set<ClientSession>();
+    const commandMetrics = registry ? registerGatewayMetrics(registry, {
+      stats,
+      pool,
+      coalescing,
+      locks: sessionLocks?.locks ?? null,
+      locksHeld: () => [...clients].reduce((sum, client) => sum + client.locks, 0),
+      sweeper: () => sweeper?.counts ?? null,
+    }) : null;
+    const observe: RunObserver = (requests, responses, seconds) => {
+      for (const response of responses) if (response.kind === 'store' && response.outcome === 'stored') stats.itemsStored++;
+      commandMetrics?.record(requests, responses, seconds);
+    };
     // Client connections are numbered per gateway; a session lock names its holder by it.
     let nextClientId = 1;
     if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });
@@ -83,23 +123,54 @@ export async function startApp(config: GatewayConfig, logger: Logger, worker?: W
       itemSizeMax: config.items.sizeMax,
       sasl: users ? new PlainAuthenticator(users, ctx.stats) : undefined,
     }, {
-      openRunner: () => requestRunner({ ...ctx, client: { id: nextClientId++, locks: 0, held: new Set<string>() } }, batches.run),
+      openRunner: () => {
+        const client: ClientSession = { id: nextClientId++, locks: 0, held: new Set<string>() };
+        clients.add(client);
+        return observedRunner(requestRunner({ ...ctx, client }, batches.run), observe, () => clients.delete(client));
+      },
       stats: ctx.stats,
     }, logger);
     releasers.push('server', () => server.close());
     if (config.sweeper.interval > 0) {
       // Released before the server and the pool: a pass in flight ends after its batch.
-      const sweeper = startPeriodicSweeper(pool, {
+      const periodic = startPeriodicSweeper(pool, {
         table: config.db.table,
         intervalSeconds: config.sweeper.interval,
         ...sweepSettings(config),
       }, logger);
-      releasers.push('expiry sweeper', () => sweeper.stop());
+      sweeper = periodic;
+      releasers.push('expiry sweeper', () => periodic.stop());
+    }
+    if (registry) {
+      const servedTables = sessionLocks ? [config.db.table, lockTableOf(config.db.table)] : [config.db.table];
+      // Closed first: load balancers checking it take this gateway out while it drains.
+      const admin = await startAdminServer({
+        host: config.admin.host,
+        port: config.admin.port,
+        metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+        ready: readinessCheck(() => pool.withConnection((c) => probeTables(c, servedTables)), READINESS),
+      }, logger).catch((error: unknown) => {
+        throw adminListenError(error, config);
+      });
+      releasers.push('admin listener', () => admin.close());
     }
     return { address: () => server.address(), stop: () => releasers.release() };
   } catch (error) {
     await releasers.release().catch(() => undefined);
     throw error;
+  }
+}
+
+/** A listen failure of the admin listener, named so that it is not taken for the memcached port's. */
+function adminListenError(error: unknown, config: GatewayConfig): unknown {
+  const address = `${config.admin.host}:${config.admin.port}`;
+  const names = '[admin.port, MEMGATE_ADMIN_PORT; admin.host, MEMGATE_ADMIN_HOST]';
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE': return new ConfigError(`admin listener: ${address} is in use; choose another with --admin-port ${names}`);
+    case 'EACCES': return new ConfigError(`admin listener: no permission to listen on ${address}; choose another with --admin-port ${names}`);
+    case 'EADDRNOTAVAIL': case 'ENOTFOUND': case 'EAI_AGAIN':
+      return new ConfigError(`admin listener: cannot listen on ${address}: no such address on this machine; choose another with --admin-host ${names}`);
+    default: return error;
   }
 }
 
@@ -202,23 +273,17 @@ async function ensureSchema(pool: DatabasePool, config: GatewayConfig, logger: L
 }
 
 function commandContext(
-  config: GatewayConfig, store: KvStore, pool: DatabasePool, logger: Logger, coalescing: CoalescingStore | null,
-  sessionLocks: SessionLockService | null, worker: WorkerIdentity | undefined,
+  config: GatewayConfig, store: KvStore, statsGroup: SharedContext['statsGroup'], stats: ServerStats, logger: Logger,
+  sessionLocks: SessionLockService | null,
 ): SharedContext {
-  const stats = new ServerStats();
-  const locks = sessionLocks?.locks ?? null;
-  stats.trackExternal(() => {
-    const { perNode, totals } = databaseCounters(pool.health());
-    return [...perNode, ...totals, ...coalescingCounters(coalescing), ...lockCounters(locks)];
-  });
-  const version = reportedVersion();
   return {
     store,
     sessionLocks,
     stats,
     logger,
+    statsGroup,
     settings: {
-      version,
+      version: reportedVersion(),
       flushEnabled: config.flushAll.enabled,
       report: [
         ['tcpport', String(config.listen.port)],
@@ -242,76 +307,8 @@ function commandContext(
         ['session_data_keys', config.sessions.dataKeys],
         ['session_lock_liveness', String(config.sessions.lockLiveness)],
         ['session_lock_wait_ms', String(config.sessions.lockWaitMs)],
+        ['admin_port', String(config.admin.port)],
       ],
     },
-    async extraStats() {
-      return [
-        // Only with workers: a lone gateway's stats have memcached's names and nothing else.
-        ...(worker ? [['worker_id', String(worker.id)], ['workers', String(worker.count)]] as Array<[string, string]> : []),
-        ...databaseStats(pool, stats),
-        ...counterLines(coalescingCounters(coalescing), stats),
-        ...counterLines(lockCounters(locks), stats),
-      ];
-    },
-    async databaseTime() {
-      try {
-        return await pool.withConnection(databaseNow);
-      } catch {
-        return null;
-      }
-    },
   };
-}
-
-/** Per-node health as memcached-style stats lines (names in README "Running several gateways"). */
-function databaseStats(pool: DatabasePool, stats: ServerStats): Array<[string, string]> {
-  const health = pool.health();
-  const { perNode, totals } = databaseCounters(health);
-  const lines: Array<[string, string]> = [
-    ['db_up', pool.down ? '0' : '1'],
-    ['db_nodes', String(health.nodes.length)],
-    ['db_writer', String(health.writer)],
-  ];
-  health.nodes.forEach((node, i) => {
-    lines.push([`db_node_${i}_address`, node.address], [`db_node_${i}_state`, node.up ? 'up' : 'down'], ...counterLines([perNode[i]!], stats));
-  });
-  return [...lines, ...counterLines(totals, stats)];
-}
-
-/** The pool's counters, which `stats reset` clears (its gauges, such as db_up, it does not). */
-function databaseCounters(health: DatabaseHealth): { perNode: Array<[string, number]>; totals: Array<[string, number]> } {
-  return {
-    perNode: health.nodes.map((node, i) => [`db_node_${i}_downs`, node.downs]),
-    totals: [['db_failovers', health.failovers], ['db_retries', health.retries], ['db_unknown_outcomes', health.unknownOutcomes]],
-  };
-}
-
-function coalescingCounters(coalescing: CoalescingStore | null): Array<[string, number]> {
-  if (!coalescing) return [];
-  const { counts } = coalescing;
-  return [
-    ['coalesce_read_batches', counts.readBatches],
-    ['coalesce_read_keys', counts.readKeys],
-    ['coalesce_write_batches', counts.writeBatches],
-    ['coalesce_write_sets', counts.writeSets],
-  ];
-}
-
-/** What happened to session locks through this gateway (docs/php-sessions.md names them). */
-function lockCounters(locks: SessionLocks | null): Array<[string, number]> {
-  if (!locks) return [];
-  const { counts } = locks;
-  return [
-    ['session_locks_taken', counts.taken],
-    ['session_locks_taken_over', counts.takenOver],
-    ['session_locks_busy', counts.busy],
-    ['session_locks_released', counts.released],
-    ['session_locks_released_on_close', counts.releasedOnClose],
-    ['session_locks_refused_releases', counts.refusedReleases],
-    ['session_data_copies_skipped', counts.skippedCopies],
-  ];
-}
-
-function counterLines(counters: Array<[string, number]>, stats: ServerStats): Array<[string, string]> {
-  return counters.map(([name, value]) => [name, String(stats.sinceReset(name, value))]);
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'winston';
 import type { Request, RequestKind } from '../model/request.js';
 import type { Response } from '../model/response.js';
+import type { StatsGroup } from '../stats/gateway-stats.js';
 import type { ServerStats } from '../stats/server-stats.js';
 import type { BatchPolicy } from '../store/batch-policy.js';
 import type { KvStore } from '../store/kv-store.js';
@@ -43,9 +44,8 @@ export interface SharedContext {
   stats: ServerStats;
   settings: CommandSettings;
   logger: Logger;
-  /** extra general stats lines (e.g. database health) */
-  extraStats(): Promise<Array<[string, string]>>;
-  databaseTime(): Promise<number | null>;
+  /** the lines of a `stats` group that reads the gateway's state (src/stats/gateway-stats.ts) */
+  statsGroup(group: StatsGroup): Promise<Array<[string, string]>>;
 }
 
 /** What a handler may use: no sockets, no framing, no wire bytes. */

@@ -185,6 +185,16 @@ export const configSchema = {
       format: 'whole-number', default: 0, env: 'MEMGATE_SWEEP_BUDGET', arg: 'sweep-budget',
     },
   },
+  admin: {
+    port: {
+      doc: 'TCP port of the admin HTTP listener: GET /metrics (Prometheus), /healthz, /readyz. 0: no admin listener (and no per-command metrics work). Off by default, since several gateways on one host would each need a port of their own; see docs/observability.md.',
+      format: 'tcp-port', default: 0, env: 'MEMGATE_ADMIN_PORT', arg: 'admin-port',
+    },
+    host: {
+      doc: 'Address of the admin listener. Anyone who reaches it can read the metrics; keep it on loopback or a management network.',
+      format: 'text', default: '127.0.0.1', env: 'MEMGATE_ADMIN_HOST', arg: 'admin-host',
+    },
+  },
   log: {
     level: {
       doc: 'Log level.', format: ['error', 'warn', 'info', 'debug'], default: 'info', env: 'MEMGATE_LOG_LEVEL', arg: 'log-level',

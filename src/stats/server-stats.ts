@@ -2,8 +2,11 @@
 export class ServerStats {
   readonly startedAt = Date.now();
   currConnections = 0;
-  totalConnections = 0;
-  rejectedConnections = 0;
+  /** connections accepted and refused since start; `stats reset` does not clear these (metrics read them) */
+  accepted = 0;
+  refused = 0;
+  /** items stored through this gateway since start */
+  itemsStored = 0;
   readonly counters = {
     cmd_get: 0,
     cmd_set: 0,
@@ -33,6 +36,31 @@ export class ServerStats {
     bytes_written: 0,
   };
 
+  private atReset = { accepted: 0, refused: 0, itemsStored: 0 };
+
+  // Accessors, so that the listener's `++` counts the lifetime totals that metrics read, while
+  // `stats` reports them since the last reset as memcached does.
+  get totalConnections(): number {
+    return this.accepted - this.atReset.accepted;
+  }
+
+  set totalConnections(value: number) {
+    this.accepted = value + this.atReset.accepted;
+  }
+
+  get rejectedConnections(): number {
+    return this.refused - this.atReset.refused;
+  }
+
+  set rejectedConnections(value: number) {
+    this.refused = value + this.atReset.refused;
+  }
+
+  /** total_items: stores through this gateway since the last reset */
+  get totalItems(): number {
+    return this.itemsStored - this.atReset.itemsStored;
+  }
+
   /** Counters other parts keep (the database pool, coalescing), as they are at the last reset. */
   private readonly baseline = new Map<string, number>();
   private readonly external: Array<() => Iterable<[string, number]>> = [];
@@ -54,8 +82,7 @@ export class ServerStats {
   /** stats reset: memcached clears the command counters, not the connection gauges. */
   reset(): void {
     for (const name of Object.keys(this.counters) as Array<keyof ServerStats['counters']>) this.counters[name] = 0;
-    this.totalConnections = 0;
-    this.rejectedConnections = 0;
+    this.atReset = { accepted: this.accepted, refused: this.refused, itemsStored: this.itemsStored };
     // Their owners go on counting; from here on they are reported relative to this moment.
     for (const read of this.external) for (const [name, value] of read()) this.baseline.set(name, value);
   }

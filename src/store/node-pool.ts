@@ -81,6 +81,11 @@ export class NodePool {
     return this.lastError;
   }
 
+  /** Sessions lent out, sessions idle in the pool, and callers queued for one (for metrics). */
+  usage(): { inUse: number; idle: number; waiting: number } {
+    return { inUse: this.pool.borrowed, idle: this.pool.available, waiting: this.pool.pending };
+  }
+
   /** Runs fn on a pooled session; a session that broke is destroyed, not reused. */
   async withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
     const session = await this.acquire();

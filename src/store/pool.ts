@@ -30,6 +30,10 @@ export interface NodeHealth {
   address: string;
   up: boolean;
   downs: number;
+  /** sessions lent out, idle in the pool, and callers queued for one */
+  inUse: number;
+  idle: number;
+  waiting: number;
 }
 
 export interface DatabaseHealth {
@@ -112,7 +116,7 @@ export function createDatabasePool(options: DatabasePoolOptions, logger: Logger)
     health() {
       const current = nodes.findIndex((node) => node.up);
       return {
-        nodes: nodes.map((node) => ({ address: node.address, up: node.up, downs: node.downs })),
+        nodes: nodes.map((node) => ({ address: node.address, up: node.up, downs: node.downs, ...node.usage() })),
         writer: current,
         failovers,
         retries: counters.retries,

@@ -8,7 +8,17 @@ export interface PeriodicSweeperOptions extends SweepSettings {
   intervalSeconds: number;
 }
 
+/** What the sweeper of this gateway has done since it started (for metrics). */
+export interface SweeperCounts {
+  /** passes that ran (a pass another gateway's lease kept from running is not one) */
+  passes: number;
+  rowsDeleted: number;
+  /** unix seconds when the last pass ended, 0 before the first */
+  lastPassEnd: number;
+}
+
 export interface PeriodicSweeper {
+  readonly counts: SweeperCounts;
   /** Ends the pass in flight after its current batch and gives the lease up. Once. */
   stop(): Promise<void>;
 }
@@ -28,6 +38,7 @@ export function startPeriodicSweeper(pool: DatabasePool, options: PeriodicSweepe
   let running: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let failing = false;
+  const counts: SweeperCounts = { passes: 0, rowsDeleted: 0, lastPassEnd: 0 };
 
   const schedule = () => {
     timer = setTimeout(() => {
@@ -41,7 +52,12 @@ export function startPeriodicSweeper(pool: DatabasePool, options: PeriodicSweepe
 
   const runPass = async () => {
     try {
-      await sweeper.pass({ ...options, holdSeconds, signal: controller.signal });
+      const outcome = await sweeper.pass({ ...options, holdSeconds, signal: controller.signal });
+      if (outcome.kind === 'swept') {
+        counts.passes++;
+        counts.rowsDeleted += outcome.result.rows;
+        counts.lastPassEnd = Date.now() / 1000;
+      }
       if (failing) logger.info('sweeper working again', { table: options.table });
       failing = false;
     } catch (error) {
@@ -57,6 +73,7 @@ export function startPeriodicSweeper(pool: DatabasePool, options: PeriodicSweepe
   schedule();
   let stopped: Promise<void> | null = null;
   return {
+    counts,
     stop() {
       stopped ??= (async () => {
         controller.abort();

@@ -193,6 +193,9 @@ export class TextParser {
       case 'verbosity':
         if (want(ntokens === 3 || ntokens === 4)) this.parseVerbosity(line, tokens, emit);
         return;
+      case 'cache_memlimit':
+        if (want(ntokens === 3 || ntokens === 4)) this.parseMemlimit(line, tokens, emit);
+        return;
       case 'shutdown':
         // A shared durable gateway is never stopped by a client: memcached without -A says so.
         return reply('ERROR: shutdown not enabled');
@@ -387,5 +390,18 @@ export class TextParser {
       return;
     }
     emit({ type: 'request', request: { kind: 'verbosity', level, noreply } });
+  }
+
+  // cache_memlimit <megabytes> [noreply]\r\n: answered as memcached answers it, and a no-op,
+  // since items live in a table and nothing is evicted (docs/observability.md).
+  private parseMemlimit(line: Buffer, tokens: Token[], emit: ParseSink): void {
+    const noreply = this.noreply(line, tokens);
+    const t = tokens[1]!;
+    const megabytes = parseU32(line, t.start, t.end);
+    let answer = 'OK';
+    if (megabytes === null) answer = 'ERROR';
+    else if (megabytes < 8) answer = 'MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m';
+    else if (megabytes > 1_000_000_000) answer = 'MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes';
+    if (!noreply) emit({ type: 'reply', line: answer });
   }
 }

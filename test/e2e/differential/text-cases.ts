@@ -969,6 +969,22 @@ def(
 
 def('stats (structural comparison only)', () => [`stats\r\n`], { structuralOnly: true });
 
+// memcached lowers its limit only down to what it has allocated, so the accepted values here are
+// well above that; the last leaves the shared memcached with room to spare.
+def('cache_memlimit', () => [
+  `cache_memlimit 100\r\n`,
+  `cache_memlimit 200 noreply\r\n`,
+  `cache_memlimit\r\n`,
+  `cache_memlimit abc\r\n`,
+  `cache_memlimit -1\r\n`,
+  `cache_memlimit 7\r\n`,
+  `cache_memlimit 1000000001\r\n`,
+  `cache_memlimit 4294967396\r\n`,
+  `cache_memlimit 1 2 3\r\n`,
+  `cache_memlimit noreply\r\n`,
+  `cache_memlimit 1024\r\n`,
+]);
+
 // ───────────────────────────── connection-closing input ─────────────────────────────
 
 def('quit', (k) => [

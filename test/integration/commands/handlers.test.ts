@@ -50,8 +50,7 @@ describe('command handlers (real MysqlKvStore)', function () {
       stats: new ServerStats(),
       settings: { version: '1.6.18', flushEnabled: false, report: [['flush_enabled', 'no']] },
       logger,
-      extraStats: async () => [],
-      databaseTime: async () => null,
+      statsGroup: async (group) => [['group', group]],
     };
   });
 
@@ -145,9 +144,12 @@ describe('command handlers (real MysqlKvStore)', function () {
     expect(hitValues(await run(get(['f1'])))).to.deep.equal([['f1', 'kept']]);
   });
 
-  it('answers an unknown stats group as an unknown command, and memory groups empty', async () => {
+  it('answers an unknown stats group as an unknown command, sizes empty, items and slabs from the gateway\'s state', async () => {
     expect(await run({ kind: 'stats', group: 'bogus' })).to.deep.equal({ kind: 'unknownCommand' });
-    expect(await run({ kind: 'stats', group: 'items' })).to.deep.equal({ kind: 'stats', entries: [] });
+    expect(await run({ kind: 'stats', group: 'sizes' })).to.deep.equal({ kind: 'stats', entries: [] });
+    expect(await run({ kind: 'stats', group: '' })).to.deep.equal({ kind: 'stats', entries: [['group', 'general']] });
+    expect(await run({ kind: 'stats', group: 'items' })).to.deep.equal({ kind: 'stats', entries: [['group', 'items']] });
+    expect(await run({ kind: 'stats', group: 'slabs extra' })).to.deep.equal({ kind: 'stats', entries: [['group', 'slabs']] });
     expect(await run({ kind: 'stats', group: 'settings' })).to.deep.equal({ kind: 'stats', entries: [['flush_enabled', 'no']] });
   });
 });

@@ -25,8 +25,7 @@ function context(store: Partial<KvStore>, logger = captureLog().logger): Command
     stats: new ServerStats(),
     settings: { version: 'test', flushEnabled: false, report: [] },
     logger,
-    extraStats: async () => [],
-    databaseTime: async () => null,
+    statsGroup: async () => [],
   };
 }
 

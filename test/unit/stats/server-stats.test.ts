@@ -35,4 +35,17 @@ describe('ServerStats', () => {
     // A counter nobody tracks is reported as it is.
     expect(stats.sinceReset('db_node_7_downs', 3)).to.equal(3);
   });
+
+  it('keeps lifetime connection and item totals for metrics while stats reports them since the reset', () => {
+    const stats = new ServerStats();
+    stats.totalConnections++;
+    stats.totalConnections++;
+    stats.rejectedConnections++;
+    stats.itemsStored += 3;
+    stats.reset();
+    stats.totalConnections++;
+    stats.itemsStored++;
+    expect({ total: stats.totalConnections, rejected: stats.rejectedConnections, items: stats.totalItems }).to.deep.equal({ total: 1, rejected: 0, items: 1 });
+    expect({ accepted: stats.accepted, refused: stats.refused, stored: stats.itemsStored }).to.deep.equal({ accepted: 3, refused: 1, stored: 4 });
+  });
 });

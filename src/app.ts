@@ -8,10 +8,12 @@ import { sessionKeys, type SessionKeys } from './commands/lock-keys.js';
 import { requestRunner } from './commands/request-runner.js';
 import type { GatewayConfig } from './config/schema.js';
 import { ConfigError } from './config/load-config.js';
+import { fileModeBits } from './config/formats.js';
 import { startEmbeddedMariadb } from './embedded/mariadb.js';
 import { Releasers } from './lifecycle/releasers.js';
 import { retryInBackground } from './lifecycle/retry-in-background.js';
-import { startServer } from './net/server.js';
+import { startServer, type GatewayAddress } from './net/server.js';
+import { ClientTls } from './net/tls.js';
 import { ServerStats } from './stats/server-stats.js';
 import { batchPolicy } from './store/batch-policy.js';
 import { databaseNow } from './store/sql/database-clock.js';
@@ -30,7 +32,7 @@ import { startPeriodicSweeper } from './sweeper/periodic-sweeper.js';
 import { reportedVersion } from './version.js';
 
 export interface App {
-  address(): { host: string; port: number };
+  address(): GatewayAddress;
   /** Stops accepting, finishes in-flight commands, closes the pool and the embedded DB. Once. */
   stop(): Promise<void>;
 }
@@ -44,6 +46,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
   try {
     // Read before anything starts, so a bad file stops the gateway with a clear message.
     const users = config.sasl.passwordFile ? await loadUsers(config.sasl.passwordFile) : null;
+    checkListeners(config);
     const keys = config.sessions.locks ? sessionKeysOf(config) : null;
     const databaseUrl = await resolveDatabaseUrl(config, logger, releasers);
     const pool = createDatabasePool({
@@ -72,9 +75,12 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     // Client connections are numbered per gateway; a session lock names its holder by it.
     let nextClientId = 1;
     if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });
+    const clientTls = await ClientTls.load(config.tls);
     const server = await startServer({
-      host: config.listen.host,
-      port: config.listen.port,
+      tcp: config.listen.tcp ? { host: config.listen.host, port: config.listen.port } : null,
+      socket: config.listen.socket ? { path: config.listen.socket, mode: fileModeBits(config.listen.socketMode) } : null,
+      tls: clientTls,
+      idleTimeoutMs: config.listen.idleTimeout * 1000,
       maxConnections: config.listen.maxConnections,
       maxQueuedRequests: config.listen.maxQueuedRequests,
       shutdownGraceMs: config.listen.shutdownGraceMs,
@@ -120,6 +126,12 @@ async function startSessionLocks(
   const heartbeat = await startGatewayHeartbeat(locks, config.sessions.lockLiveness, logger);
   releasers.push('session locks', () => heartbeat.stop());
   return { ...keys, locks, waitMs: config.sessions.lockWaitMs };
+}
+
+function checkListeners(config: GatewayConfig): void {
+  if (!config.listen.tcp && !config.listen.socket) {
+    throw new ConfigError('listen.tcp is false and listen.socket is empty: nothing to listen on; set --socket PATH, or --tcp true [listen.tcp, MEMGATE_TCP]');
+  }
 }
 
 function sessionKeysOf(config: GatewayConfig): SessionKeys {
@@ -194,6 +206,7 @@ function commandContext(
   sessionLocks: SessionLockService | null,
 ): SharedContext {
   const stats = new ServerStats();
+  stats.reportsIdleKicks = config.listen.idleTimeout > 0;
   const locks = sessionLocks?.locks ?? null;
   stats.trackExternal(() => {
     const { perNode, totals } = databaseCounters(pool.health());
@@ -212,12 +225,18 @@ function commandContext(
         ['tcpport', String(config.listen.port)],
         ['inter', config.listen.host],
         ['maxconns', String(config.listen.maxConnections)],
+        ['domain_socket', config.listen.socket || 'NULL'],
+        ['umask', fileModeBits(config.listen.socketMode).toString(8)],
         ['evictions', 'off'],
         ['cas_enabled', 'yes'],
         ['binding_protocol', config.sasl.passwordFile ? 'binary' : 'auto-negotiate'],
         ['auth_enabled_sasl', config.sasl.passwordFile ? 'yes' : 'no'],
         ['item_size_max', String(config.items.sizeMax)],
         ['flush_enabled', config.flushAll.enabled ? 'yes' : 'no'],
+        ['idle_timeout', String(config.listen.idleTimeout)],
+        ['ssl_enabled', config.tls.cert ? 'yes' : 'no'],
+        ['ssl_plain_too', config.tls.cert && config.tls.plainToo ? 'yes' : 'no'],
+        ['ssl_ca_cert', config.tls.ca || 'NULL'],
         ['db_table', config.db.table],
         ['db_engine', config.db.engine],
         ['db_pool_size', String(config.db.poolSize)],

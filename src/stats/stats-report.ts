@@ -25,7 +25,7 @@ export function generalStats(ctx: StatsReportContext): Array<[string, string]> {
     ['curr_connections', stats.currConnections],
     ['total_connections', stats.totalConnections],
     ['rejected_connections', stats.rejectedConnections],
-    ...Object.entries(stats.counters),
+    ...Object.entries(stats.counters).filter(([name]) => name !== 'idle_kicks' || stats.reportsIdleKicks),
     ['threads', 1],
     // Rows are never evicted; they leave by expiry, delete or flush only.
     ['evictions', 0],

@@ -47,6 +47,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     // Read before anything starts, so a bad file stops the gateway with a clear message.
     const users = config.sasl.passwordFile ? await loadUsers(config.sasl.passwordFile) : null;
     checkListeners(config);
+    const clientTls = await ClientTls.load(config.tls);
     const keys = config.sessions.locks ? sessionKeysOf(config) : null;
     const databaseUrl = await resolveDatabaseUrl(config, logger, releasers);
     const pool = createDatabasePool({
@@ -75,7 +76,6 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     // Client connections are numbered per gateway; a session lock names its holder by it.
     let nextClientId = 1;
     if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });
-    const clientTls = await ClientTls.load(config.tls);
     const server = await startServer({
       tcp: config.listen.tcp ? { host: config.listen.host, port: config.listen.port } : null,
       socket: config.listen.socket ? { path: config.listen.socket, mode: fileModeBits(config.listen.socketMode) } : null,

@@ -1,0 +1,93 @@
+// node dist/bench/socket-vs-tcp.js (after npm run build) — a PHP session page view through one memgate over its unix socket
+// against TCP loopback (about 1 minute). One embedded MariaDB and one `memgate serve` child
+// process listening on both; PHP processes (bench/sessions/php/worker.php) loop page views
+// (session_start, n++, 1 KB blob, session_write_close: php-memcached connects, ADD lock, GET,
+// SET, DELETE lock, QUIT; pecl memcache likewise in ASCII), each on its own sessions. Cells of
+// the two transports alternate, so that drift of the machine hits both alike; the p50 and p99
+// of each are over all its cells' views.
+//
+// BENCH_SECONDS (default 5) per cell after BENCH_WARMUP_SECONDS (1); BENCH_ROUNDS (3) pairs of
+// cells per handler; BENCH_PHP_PROCESSES (1) concurrent PHP processes per cell.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { summarize } from './compare/stats.js';
+import { startGateway } from './compare/processes.js';
+import { benchLogger, logLine, withBenchLifecycle } from './lifecycle.js';
+import { startBenchMariadb } from './mariadb.js';
+import { COMMON_SETTINGS, type StoreAccess } from './sessions/stores.js';
+import { runViews } from './sessions/workers.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 1);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const PROCESSES = Number(process.env['BENCH_PHP_PROCESSES'] ?? 1);
+const SESSIONS_PER_PROCESS = 20;
+
+type Transport = 'tcp' | 'socket';
+
+/** session.save_path of each handler for each transport, in the syntax each extension takes. */
+const HANDLERS: Record<string, (transport: Transport, port: number, socket: string) => Record<string, string>> = {
+  'php-memcached': (transport, port, socket) => ({
+    'session.save_handler': 'memcached',
+    'session.save_path': transport === 'tcp' ? `127.0.0.1:${port}` : socket,
+  }),
+  'pecl memcache': (transport, port, socket) => ({
+    'session.save_handler': 'memcache',
+    'session.save_path': transport === 'tcp' ? `tcp://127.0.0.1:${port}` : `unix://${socket}`,
+    'memcache.session_redundancy': '1',
+  }),
+};
+
+async function main(): Promise<void> {
+  const logger = benchLogger();
+  const log = logLine;
+  await withBenchLifecycle({ logger, log }, async (lifecycle) => {
+    const { own } = lifecycle;
+    const dir = await own('temp dir', await mkdtemp(path.join(os.tmpdir(), 'memgate-socket-bench-')), (d) => rm(d, { recursive: true, force: true }));
+    const socket = path.join(dir, 'memgate.sock');
+    log('starting MariaDB and memgate …');
+    const db = await startBenchMariadb(lifecycle, { dataDir: path.join(dir, 'db'), database: 'bench', logger });
+    const gateway = await own('memgate', await startGateway({
+      dbUrl: db.url, table: 'bench_kv', extraArgs: ['--socket', socket, '--socket-mode', '700'],
+    }), (g) => g.stop());
+    console.log(`PHP page views, ${PROCESSES} PHP process(es), ${ROUNDS} × ${SECONDS} s per transport and handler; MariaDB ${db.version}, ${os.cpus().length} CPUs`);
+    console.log(`${'handler'.padEnd(15)} ${'transport'.padEnd(10)} ${'views'.padStart(7)} ${'views/s'.padStart(8)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)}`);
+    let cell = 0;
+    for (const [name, settingsFor] of Object.entries(HANDLERS)) {
+      const latencies: Record<Transport, number[]> = { tcp: [], socket: [] };
+      const seconds: Record<Transport, number> = { tcp: 0, socket: 0 };
+      for (let round = 0; round < ROUNDS && !lifecycle.interrupted; round++) {
+        // Which transport goes first alternates too.
+        const order: Transport[] = round % 2 === 0 ? ['tcp', 'socket'] : ['socket', 'tcp'];
+        for (const transport of order) {
+          const access: StoreAccess = { settings: { ...COMMON_SETTINGS, ...settingsFor(transport, gateway.port, socket) }, handler: 'native' };
+          const ids = Array.from({ length: PROCESSES }, (_, p) =>
+            Array.from({ length: SESSIONS_PER_PROCESS }, (_, s) => `sock${cell}x${p}x${s}`.padEnd(32, '0')));
+          cell++;
+          // PHP's start-up is not timed: views begin after the warm-up.
+          const startAtMs = Date.now() + 500 + WARMUP_SECONDS * 1000;
+          const runs = await runViews(access, ids, { startAtMs, endAtMs: startAtMs + SECONDS * 1000 });
+          for (const run of runs) {
+            if (!run.output) throw new Error(`${name} over ${transport}: ${run.problem}`);
+            if (run.output.failures > 0) throw new Error(`${name} over ${transport}: ${JSON.stringify(run.output.failureMessages)}`);
+            latencies[transport].push(...run.output.latenciesUs);
+          }
+          seconds[transport] += SECONDS;
+        }
+      }
+      for (const transport of ['tcp', 'socket'] as const) {
+        const summary = summarize(latencies[transport]);
+        console.log([
+          name.padEnd(15), transport.padEnd(10), String(summary.count).padStart(7),
+          (summary.count / seconds[transport]).toFixed(0).padStart(8), summary.p50.toFixed(0).padStart(8), summary.p99.toFixed(0).padStart(8),
+        ].join(' '));
+      }
+    }
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -4,7 +4,8 @@
 // (session_start, n++, 1 KB blob, session_write_close: php-memcached connects, ADD lock, GET,
 // SET, DELETE lock, QUIT; pecl memcache likewise in ASCII), each on its own sessions. Cells of
 // the two transports alternate, so that drift of the machine hits both alike; the p50 and p99
-// of each are over all its cells' views.
+// of each are over all its cells' views, and the gateway's CPU per view (user + system, from
+// /proc) over all its cells.
 //
 // BENCH_SECONDS (default 5) per cell after BENCH_WARMUP_SECONDS (1); BENCH_ROUNDS (3) pairs of
 // cells per handler; BENCH_PHP_PROCESSES (1) concurrent PHP processes per cell.
@@ -12,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { summarize } from './compare/stats.js';
-import { startGateway } from './compare/processes.js';
+import { processCpuSeconds, startGateway } from './compare/processes.js';
 import { benchLogger, logLine, withBenchLifecycle } from './lifecycle.js';
 import { startBenchMariadb } from './mariadb.js';
 import { COMMON_SETTINGS, type StoreAccess } from './sessions/stores.js';
@@ -52,11 +53,13 @@ async function main(): Promise<void> {
       dbUrl: db.url, table: 'bench_kv', extraArgs: ['--socket', socket, '--socket-mode', '700'],
     }), (g) => g.stop());
     console.log(`PHP page views, ${PROCESSES} PHP process(es), ${ROUNDS} × ${SECONDS} s per transport and handler; MariaDB ${db.version}, ${os.cpus().length} CPUs`);
-    console.log(`${'handler'.padEnd(15)} ${'transport'.padEnd(10)} ${'views'.padStart(7)} ${'views/s'.padStart(8)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)}`);
+    console.log(`${'handler'.padEnd(15)} ${'transport'.padEnd(10)} ${'views'.padStart(7)} ${'views/s'.padStart(8)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'gw µs/view'.padStart(12)}`);
     let cell = 0;
     for (const [name, settingsFor] of Object.entries(HANDLERS)) {
       const latencies: Record<Transport, number[]> = { tcp: [], socket: [] };
       const seconds: Record<Transport, number> = { tcp: 0, socket: 0 };
+      /** the gateway's CPU seconds and the views of the whole cells (warm-up included) */
+      const cpu: Record<Transport, { seconds: number; views: number }> = { tcp: { seconds: 0, views: 0 }, socket: { seconds: 0, views: 0 } };
       for (let round = 0; round < ROUNDS && !lifecycle.interrupted; round++) {
         // Which transport goes first alternates too.
         const order: Transport[] = round % 2 === 0 ? ['tcp', 'socket'] : ['socket', 'tcp'];
@@ -67,11 +70,14 @@ async function main(): Promise<void> {
           cell++;
           // PHP's start-up is not timed: views begin after the warm-up.
           const startAtMs = Date.now() + 500 + WARMUP_SECONDS * 1000;
+          const cpuBefore = processCpuSeconds(gateway.pid);
           const runs = await runViews(access, ids, { startAtMs, endAtMs: startAtMs + SECONDS * 1000 });
+          cpu[transport].seconds += processCpuSeconds(gateway.pid) - cpuBefore;
           for (const run of runs) {
             if (!run.output) throw new Error(`${name} over ${transport}: ${run.problem}`);
             if (run.output.failures > 0) throw new Error(`${name} over ${transport}: ${JSON.stringify(run.output.failureMessages)}`);
             latencies[transport].push(...run.output.latenciesUs);
+            cpu[transport].views += run.output.allViews;
           }
           seconds[transport] += SECONDS;
         }
@@ -81,6 +87,7 @@ async function main(): Promise<void> {
         console.log([
           name.padEnd(15), transport.padEnd(10), String(summary.count).padStart(7),
           (summary.count / seconds[transport]).toFixed(0).padStart(8), summary.p50.toFixed(0).padStart(8), summary.p99.toFixed(0).padStart(8),
+          ((cpu[transport].seconds * 1e6) / cpu[transport].views).toFixed(0).padStart(12),
         ].join(' '));
       }
     }

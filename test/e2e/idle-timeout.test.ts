@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
@@ -116,6 +117,29 @@ describe('e2e: idle timeout (listen.idleTimeout)', function () {
       await holder.close();
       await waiter.close();
     }
+  });
+
+  it('closes a client that stops reading its replies', async () => {
+    const setter = await RawConnection.open(gateway.port);
+    try {
+      const value = 'v'.repeat(512 * 1024);
+      expect(await setter.request(`set idle-big 0 0 ${value.length}\r\n${value}\r\n`)).to.equal('STORED\r\n');
+    } finally {
+      await setter.close();
+    }
+    const before = Number((await statsOf(gateway.port)).get('idle_kicks'));
+    // 64 gets of 512 KB: far more than the socket buffers hold, so its replies wait on the client.
+    const reader = net.connect({ host: '127.0.0.1', port: gateway.port });
+    reader.on('error', () => undefined);
+    reader.pause();
+    const closed = new Promise<void>((resolve) => reader.once('close', () => resolve()));
+    reader.write('get idle-big\r\n'.repeat(64));
+    // A paused client sees the close only once it reads again; the gateway's count comes first.
+    await waitFor('the gateway to close the client that does not read', async () =>
+      Number((await statsOf(gateway.port)).get('idle_kicks')) > before, IDLE_SECONDS * 1000 + LATE_MS, 200);
+    expect(Number((await statsOf(gateway.port)).get('idle_kicks'))).to.equal(before + 1);
+    reader.resume();
+    await closed;
   });
 
   it('reports idle_timeout in stats settings, and idle_kicks only when it is set, as memcached', async () => {

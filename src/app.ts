@@ -1,6 +1,7 @@
 import type { Logger } from 'winston';
 import { readPasswordFile } from './auth/password-file.js';
 import { PlainAuthenticator } from './auth/plain-authenticator.js';
+import cluster from 'node:cluster';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { SessionLockService, SharedContext } from './commands/handler.js';
@@ -78,7 +79,7 @@ export async function startApp(config: GatewayConfig, logger: Logger): Promise<A
     if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });
     const server = await startServer({
       tcp: config.listen.tcp ? { host: config.listen.host, port: config.listen.port } : null,
-      socket: config.listen.socket ? { path: config.listen.socket, mode: fileModeBits(config.listen.socketMode) } : null,
+      socket: config.listen.socket ? { path: config.listen.socket, mode: fileModeBits(config.listen.socketMode), ownsFile: !cluster.isWorker } : null,
       tls: clientTls,
       idleTimeoutMs: config.listen.idleTimeout * 1000,
       maxConnections: config.listen.maxConnections,

@@ -14,13 +14,12 @@ export async function listenTcp(server: Server, host: string, port: number): Pro
 }
 
 /**
- * Starts `server` listening on the unix socket `path` with permission bits `mode`. A socket file
- * that nothing answers on was left by a gateway that was killed: it is replaced. A live server
- * on it, or a file that is not a socket, stops start-up instead: replacing either would take
- * another server's clients or someone's file.
+ * Starts `server` listening on the unix socket `path` with permission bits `mode`. When
+ * `ownsFile`, a stale file is replaced first (see removeStaleSocket). A worker process of
+ * several does not own it: the others' socket is live, and the primary checks it once.
  */
-export async function listenUnix(server: Server, path: string, mode: number): Promise<void> {
-  await removeStaleSocket(path);
+export async function listenUnix(server: Server, path: string, mode: number, ownsFile: boolean): Promise<void> {
+  if (ownsFile) await removeStaleSocket(path);
   try {
     await listening(server, { path });
   } catch (error) {
@@ -37,7 +36,12 @@ export async function closeListener(server: Server, path: string | null): Promis
   if (path) await rm(path, { force: true });
 }
 
-async function removeStaleSocket(path: string): Promise<void> {
+/**
+ * A socket file that nothing answers on was left by a gateway that was killed: it is removed.
+ * A live server on it, or a file that is not a socket, throws instead: replacing either would
+ * take another server's clients or someone's file.
+ */
+export async function removeStaleSocket(path: string): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = (await lstat(path)).isSocket();

@@ -7,8 +7,11 @@ import type { ClientTls } from './tls.js';
 export interface GatewayServerOptions extends ConnectionOptions {
   /** null: no TCP listener (the unix socket only) */
   tcp: { host: string; port: number } | null;
-  /** null: no unix socket */
-  socket: { path: string; mode: number } | null;
+  /**
+   * null: no unix socket. ownsFile: this process replaces a stale file before listening and
+   * removes the file on close; false in a worker of several, whose primary does both.
+   */
+  socket: { path: string; mode: number; ownsFile: boolean } | null;
   /** TLS on the TCP port; the unix socket stays plain */
   tls: ClientTls | null;
   maxConnections: number;
@@ -96,8 +99,11 @@ export async function startServer(
     }
     if (options.socket) {
       const server = createServer({ allowHalfOpen: true }, (socket) => accept(socket, null, 'unix'));
-      await listenUnix(server, options.socket.path, options.socket.mode);
-      listeners.push({ server, path: options.socket.path });
+      const listener = { server, path: null as string | null };
+      listeners.push(listener);
+      await listenUnix(server, options.socket.path, options.socket.mode, options.socket.ownsFile);
+      // Only once it is ours: a file that start-up refused to replace stays.
+      if (options.socket.ownsFile) listener.path = options.socket.path;
       logger.info('listening', { socket: options.socket.path, mode: options.socket.mode.toString(8) });
     }
   } catch (error) {

@@ -10,11 +10,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../src/config/load-config.js';
-import { findFreePort } from '../helpers/database.js';
+import { findFreePort, freshTableName, getTestDatabaseUrl } from '../helpers/database.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { RawConnection } from '../helpers/raw-connection.js';
 import { expectOk, readSession } from './php-sessions/workloads.js';
-import { newSessionId, requirePhpExtensions, runPhp, type PhpSettings } from './php-sessions/harness.js';
+import { GatewayProcess, newSessionId, requirePhpExtensions, runPhp, type PhpSettings } from './php-sessions/harness.js';
 
 describe('e2e: unix socket (listen.socket)', function () {
   this.timeout(60_000);
@@ -86,6 +86,28 @@ describe('e2e: unix socket (listen.socket)', function () {
       expect(await conn.request('version\r\n')).to.match(/^VERSION /);
     } finally {
       await conn.close();
+    }
+  });
+
+  it('a gateway killed with SIGKILL leaves its socket file; started again, it replaces it; SIGTERM removes it', async () => {
+    const socket = path.join(dir, 'killed.sock');
+    const args = ['--db-url', await getTestDatabaseUrl(), '--table', freshTableName('sock'), '--socket', socket, '--tcp', 'false'];
+    const gateway = new GatewayProcess(await findFreePort(), args, dir);
+    try {
+      await gateway.start();
+      await gateway.kill('SIGKILL');
+      expect((await stat(socket)).isSocket(), 'the killed gateway\'s file').to.equal(true);
+      await gateway.start();
+      const conn = await RawConnection.open(0, { path: socket });
+      try {
+        expect(await conn.request('version\r\n')).to.match(/^VERSION /);
+      } finally {
+        await conn.close();
+      }
+      await gateway.kill('SIGTERM');
+      await expectGone(socket);
+    } finally {
+      await gateway.kill();
     }
   });
 

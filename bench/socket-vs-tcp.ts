@@ -7,9 +7,13 @@
 // of each are over all its cells' views, and the gateway's CPU per view (user + system, from
 // /proc) over all its cells.
 //
+// First, the transport alone: `version` round trips (no database) on one connection, and new
+// connections, over each.
+//
 // BENCH_SECONDS (default 5) per cell after BENCH_WARMUP_SECONDS (1); BENCH_ROUNDS (3) pairs of
 // cells per handler; BENCH_PHP_PROCESSES (1) concurrent PHP processes per cell.
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { summarize } from './compare/stats.js';
@@ -26,6 +30,62 @@ const PROCESSES = Number(process.env['BENCH_PHP_PROCESSES'] ?? 1);
 const SESSIONS_PER_PROCESS = 20;
 
 type Transport = 'tcp' | 'socket';
+
+const ROUND_TRIPS = 5000;
+const CONNECTS = 1000;
+
+/** Resolves with the socket once connected. */
+function connect(where: net.NetConnectOpts): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(where);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Sends `version` and waits for its one-line reply; no database is involved. */
+function versionRoundTrip(socket: net.Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let reply = '';
+    const onData = (chunk: Buffer) => {
+      reply += chunk.toString('latin1');
+      if (!reply.endsWith('\r\n')) return;
+      socket.off('data', onData);
+      if (reply.startsWith('VERSION ')) resolve();
+      else reject(new Error(`unexpected reply ${JSON.stringify(reply)}`));
+    };
+    socket.on('data', onData);
+    socket.write('version\r\n');
+  });
+}
+
+/**
+ * The transport alone: µs per `version` round trip on one connection, and per new connection
+ * with one round trip and a close (a page view opens one and makes four requests).
+ */
+async function transportCost(where: net.NetConnectOpts): Promise<{ roundTrip: number[]; connect: number[] }> {
+  const roundTrip: number[] = [];
+  const socket = await connect(where);
+  socket.setNoDelay(true);
+  for (let i = 0; i < ROUND_TRIPS; i++) {
+    const t0 = performance.now();
+    await versionRoundTrip(socket);
+    roundTrip.push((performance.now() - t0) * 1000);
+  }
+  socket.destroy();
+  const connects: number[] = [];
+  for (let i = 0; i < CONNECTS; i++) {
+    const t0 = performance.now();
+    const fresh = await connect(where);
+    await versionRoundTrip(fresh);
+    fresh.end();
+    connects.push((performance.now() - t0) * 1000);
+  }
+  return { roundTrip, connect: connects };
+}
 
 /** session.save_path of each handler for each transport, in the syntax each extension takes. */
 const HANDLERS: Record<string, (transport: Transport, port: number, socket: string) => Record<string, string>> = {
@@ -52,7 +112,9 @@ async function main(): Promise<void> {
     const gateway = await own('memgate', await startGateway({
       dbUrl: db.url, table: 'bench_kv', extraArgs: ['--socket', socket, '--socket-mode', '700'],
     }), (g) => g.stop());
-    console.log(`PHP page views, ${PROCESSES} PHP process(es), ${ROUNDS} × ${SECONDS} s per transport and handler; MariaDB ${db.version}, ${os.cpus().length} CPUs`);
+    console.log(`MariaDB ${db.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at start`);
+    await transportRows(gateway.port, socket);
+    console.log(`PHP page views, ${PROCESSES} PHP process(es), ${ROUNDS} × ${SECONDS} s per transport and handler`);
     console.log(`${'handler'.padEnd(15)} ${'transport'.padEnd(10)} ${'views'.padStart(7)} ${'views/s'.padStart(8)} ${'p50 µs'.padStart(8)} ${'p99 µs'.padStart(8)} ${'gw µs/view'.padStart(12)}`);
     let cell = 0;
     for (const [name, settingsFor] of Object.entries(HANDLERS)) {
@@ -92,6 +154,27 @@ async function main(): Promise<void> {
       }
     }
   });
+}
+
+/** The `version` round trip and connect rows, the transports taking turns over ROUNDS rounds. */
+async function transportRows(port: number, socket: string): Promise<void> {
+  const where: Record<Transport, net.NetConnectOpts> = { tcp: { host: '127.0.0.1', port }, socket: { path: socket } };
+  const samples: Record<Transport, { roundTrip: number[]; connect: number[] }> = { tcp: { roundTrip: [], connect: [] }, socket: { roundTrip: [], connect: [] } };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order: Transport[] = round % 2 === 0 ? ['tcp', 'socket'] : ['socket', 'tcp'];
+    for (const transport of order) {
+      const { roundTrip, connect: connects } = await transportCost(where[transport]);
+      samples[transport].roundTrip.push(...roundTrip);
+      samples[transport].connect.push(...connects);
+    }
+  }
+  console.log(`${'transport alone (no database)'.padEnd(30)} ${'version p50 µs'.padStart(15)} ${'p99'.padStart(6)} ${'connect+version+close p50 µs'.padStart(29)} ${'p99'.padStart(6)}`);
+  for (const transport of ['tcp', 'socket'] as const) {
+    const rt = summarize(samples[transport].roundTrip);
+    const conn = summarize(samples[transport].connect);
+    console.log(`${transport.padEnd(30)} ${rt.p50.toFixed(0).padStart(15)} ${rt.p99.toFixed(0).padStart(6)} ${conn.p50.toFixed(0).padStart(29)} ${conn.p99.toFixed(0).padStart(6)}`);
+  }
+  console.log('');
 }
 
 main().catch((error: unknown) => {

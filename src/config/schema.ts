@@ -36,7 +36,7 @@ export const configSchema = {
       format: 'file-mode', default: '700', env: 'MEMGATE_SOCKET_MODE', arg: 'socket-mode',
     },
     idleTimeout: {
-      doc: 'Seconds a client connection may stay silent (no bytes from the client, nothing of its own being answered) before it is closed and counted in the idle_kicks stat, like memcached -o idle_timeout. Also bounds a TLS handshake. 0: never.',
+      doc: 'Seconds a client connection may stay silent (nothing received from the client or sent to it, and no request of its waiting for the database) before it is closed and counted in the idle_kicks stat, like memcached -o idle_timeout. Also bounds a TLS handshake. 0: never.',
       format: 'whole-number', default: 0, env: 'MEMGATE_IDLE_TIMEOUT', arg: 'idle-timeout',
     },
   },

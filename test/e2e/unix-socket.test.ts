@@ -74,7 +74,7 @@ describe('e2e: unix socket (listen.socket)', function () {
     expect((error as Error).message).to.include('nothing to listen on').and.include('--socket');
   });
 
-  it('replaces a socket file that nothing listens on (left by a killed gateway)', async () => {
+  it('replaces a socket file that nothing listens on (its process is gone)', async () => {
     const socket = path.join(dir, 'stale.sock');
     // A socket bound by a process that is gone: the file stays, a connect is refused.
     execFileSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', socket]);

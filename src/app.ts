@@ -1,6 +1,6 @@
-import { Registry } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
 import type { Logger } from 'winston';
-import { startAdminServer } from './admin/admin-server.js';
+import { startAdminServer, type AdminServer, type MetricsText } from './admin/admin-server.js';
 import { registerGatewayMetrics, statementHistogram } from './admin/metrics.js';
 import { observedRunner, type RunObserver } from './admin/observed-runner.js';
 import { readinessCheck } from './admin/readiness.js';
@@ -15,10 +15,12 @@ import { requestRunner } from './commands/request-runner.js';
 import type { WorkerIdentity } from './cluster/worker.js';
 import type { GatewayConfig } from './config/schema.js';
 import { ConfigError } from './config/load-config.js';
+import { fileModeBits } from './config/formats.js';
 import { startEmbeddedMariadb } from './embedded/mariadb.js';
 import { Releasers } from './lifecycle/releasers.js';
 import { retryInBackground } from './lifecycle/retry-in-background.js';
-import { startServer } from './net/server.js';
+import { startServer, type GatewayAddress } from './net/server.js';
+import { ClientTls } from './net/tls.js';
 import { gatewayStats } from './stats/gateway-stats.js';
 import { ItemEstimate } from './stats/item-estimate.js';
 import { ServerStats } from './stats/server-stats.js';
@@ -40,7 +42,7 @@ import { startPeriodicSweeper, type PeriodicSweeper } from './sweeper/periodic-s
 import { reportedVersion } from './version.js';
 
 export interface App {
-  address(): { host: string; port: number };
+  address(): GatewayAddress;
   /** Stops accepting, finishes in-flight commands, closes the pool and the embedded DB. Once. */
   stop(): Promise<void>;
 }
@@ -56,21 +58,16 @@ export async function startApp(config: GatewayConfig, logger: Logger, worker?: W
   try {
     // Read before anything starts, so a bad file stops the gateway with a clear message.
     const users = config.sasl.passwordFile ? await loadUsers(config.sasl.passwordFile) : null;
+    checkListeners(config);
+    const clientTls = await ClientTls.load(config.tls);
     const keys = config.sessions.locks ? sessionKeysOf(config) : null;
     const databaseUrl = await resolveDatabaseUrl(config, logger, releasers);
-    const databasePool = createDatabasePool({
-      endpoints: tlsChecked(() => databaseEndpoints(databaseUrl, config.db)),
-      size: config.db.poolSize,
-      acquireTimeoutMs: config.db.acquireTimeoutMs,
-      connectTimeoutMs: config.db.connectTimeoutMs,
-      idleTimeoutMs: config.db.idleTimeoutMs,
-      statementTimeoutMs: config.db.statementTimeoutMs,
-      reads: config.db.reads as 'writer' | 'spread',
-      wsrepSyncWait: config.db.wsrepSyncWait,
-    }, logger);
+    const databasePool = openDatabasePool(config, databaseUrl, config.db.poolSize, logger);
     releasers.push('database pool', () => databasePool.close());
     // Metrics cost work per request: only a gateway with an admin listener keeps them.
     const registry = config.admin.port > 0 ? new Registry() : null;
+    // With workers, the primary's admin listener asks each worker for its registry.
+    if (registry && worker) reportToPrimary(registry);
     const pool = registry ? timedPool(databasePool, statementHistogram(registry)) : databasePool;
     await ensureSchema(pool, config, logger, releasers);
 
@@ -84,6 +81,7 @@ export async function startApp(config: GatewayConfig, logger: Logger, worker?: W
     const coalescing = config.coalesce.enabled ? new CoalescingStore(tableStore, { ...config.coalesce, merge: batches.merge }) : null;
     const sessionLocks = keys ? await startSessionLocks(keys, config, pool, logger, releasers) : null;
     const stats = new ServerStats();
+    stats.reportsIdleKicks = config.listen.idleTimeout > 0;
     const statsGroup = gatewayStats({
       stats,
       version: reportedVersion(),
@@ -115,8 +113,10 @@ export async function startApp(config: GatewayConfig, logger: Logger, worker?: W
     let nextClientId = 1;
     if (users) logger.info('SASL authentication required', { users: users.size, passwordFile: config.sasl.passwordFile });
     const server = await startServer({
-      host: config.listen.host,
-      port: config.listen.port,
+      tcp: config.listen.tcp ? { host: config.listen.host, port: config.listen.port } : null,
+      socket: config.listen.socket ? { path: config.listen.socket, mode: fileModeBits(config.listen.socketMode), ownsFile: !worker } : null,
+      tls: clientTls,
+      idleTimeoutMs: config.listen.idleTimeout * 1000,
       maxConnections: config.listen.maxConnections,
       maxQueuedRequests: config.listen.maxQueuedRequests,
       shutdownGraceMs: config.listen.shutdownGraceMs,
@@ -141,17 +141,10 @@ export async function startApp(config: GatewayConfig, logger: Logger, worker?: W
       sweeper = periodic;
       releasers.push('expiry sweeper', () => periodic.stop());
     }
-    if (registry) {
-      const servedTables = sessionLocks ? [config.db.table, lockTableOf(config.db.table)] : [config.db.table];
+    if (registry && !worker) {
+      const metrics = async () => ({ contentType: registry.contentType, body: await registry.metrics() });
       // Closed first: load balancers checking it take this gateway out while it drains.
-      const admin = await startAdminServer({
-        host: config.admin.host,
-        port: config.admin.port,
-        metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
-        ready: readinessCheck(() => pool.withConnection((c) => probeTables(c, servedTables)), READINESS),
-      }, logger).catch((error: unknown) => {
-        throw adminListenError(error, config);
-      });
+      const admin = await startAdmin(config, pool, metrics, logger);
       releasers.push('admin listener', () => admin.close());
     }
     return { address: () => server.address(), stop: () => releasers.release() };
@@ -159,6 +152,47 @@ export async function startApp(config: GatewayConfig, logger: Logger, worker?: W
     await releasers.release().catch(() => undefined);
     throw error;
   }
+}
+
+/** The gateway's pool of `size` connections to each node of the database URL. */
+export function openDatabasePool(config: GatewayConfig, databaseUrl: string, size: number, logger: Logger): DatabasePool {
+  return createDatabasePool({
+    endpoints: tlsChecked(() => databaseEndpoints(databaseUrl, config.db)),
+    size,
+    acquireTimeoutMs: config.db.acquireTimeoutMs,
+    connectTimeoutMs: config.db.connectTimeoutMs,
+    idleTimeoutMs: config.db.idleTimeoutMs,
+    statementTimeoutMs: config.db.statementTimeoutMs,
+    reads: config.db.reads as 'writer' | 'spread',
+    wsrepSyncWait: config.db.wsrepSyncWait,
+  }, logger);
+}
+
+/**
+ * The admin listener of a lone gateway, or of the primary of several workers: /metrics from
+ * `metrics`, /readyz from a probe of the tables the gateway serves, through `pool`.
+ */
+export async function startAdmin(
+  config: GatewayConfig, pool: DatabasePool, metrics: () => Promise<MetricsText>, logger: Logger,
+): Promise<AdminServer> {
+  const servedTables = config.sessions.locks ? [config.db.table, lockTableOf(config.db.table)] : [config.db.table];
+  return startAdminServer({
+    host: config.admin.host,
+    port: config.admin.port,
+    metrics,
+    ready: readinessCheck(() => pool.withConnection((c) => probeTables(c, servedTables)), READINESS),
+  }, logger).catch((error: unknown) => {
+    throw adminListenError(error, config);
+  });
+}
+
+/**
+ * A worker answers the primary's requests for its metrics (prom-client's cluster messages);
+ * constructing an AggregatorRegistry is how prom-client installs that listener.
+ */
+function reportToPrimary(registry: Registry): void {
+  AggregatorRegistry.setRegistries([registry]);
+  new AggregatorRegistry();
 }
 
 /** A listen failure of the admin listener, named so that it is not taken for the memcached port's. */
@@ -193,6 +227,12 @@ async function startSessionLocks(
   const heartbeat = await startGatewayHeartbeat(locks, config.sessions.lockLiveness, logger);
   releasers.push('session locks', () => heartbeat.stop());
   return { ...keys, locks, waitMs: config.sessions.lockWaitMs };
+}
+
+function checkListeners(config: GatewayConfig): void {
+  if (!config.listen.tcp && !config.listen.socket) {
+    throw new ConfigError('listen.tcp is false and listen.socket is empty: nothing to listen on; set --socket PATH, or --tcp true [listen.tcp, MEMGATE_TCP]');
+  }
 }
 
 function sessionKeysOf(config: GatewayConfig): SessionKeys {
@@ -289,12 +329,18 @@ function commandContext(
         ['tcpport', String(config.listen.port)],
         ['inter', config.listen.host],
         ['maxconns', String(config.listen.maxConnections)],
+        ['domain_socket', config.listen.socket || 'NULL'],
+        ['umask', fileModeBits(config.listen.socketMode).toString(8)],
         ['evictions', 'off'],
         ['cas_enabled', 'yes'],
         ['binding_protocol', config.sasl.passwordFile ? 'binary' : 'auto-negotiate'],
         ['auth_enabled_sasl', config.sasl.passwordFile ? 'yes' : 'no'],
         ['item_size_max', String(config.items.sizeMax)],
         ['flush_enabled', config.flushAll.enabled ? 'yes' : 'no'],
+        ['idle_timeout', String(config.listen.idleTimeout)],
+        ['ssl_enabled', config.tls.cert ? 'yes' : 'no'],
+        ['ssl_plain_too', config.tls.cert && config.tls.plainToo ? 'yes' : 'no'],
+        ['ssl_ca_cert', config.tls.ca || 'NULL'],
         ['db_table', config.db.table],
         ['db_engine', config.db.engine],
         ['db_pool_size', String(config.db.poolSize)],

@@ -71,6 +71,9 @@ function counterOf(registers: Registry[], name: string, help: string, read: () =
 function registerDatabase(registers: Registry[], pool: DatabasePool): void {
   new Gauge({
     name: 'memgate_db_node_up', help: '1 while the database node (host:port of db.url) is healthy, 0 while it is out of service.',
+    // With --workers, the primary's sum over workers would count a node once per worker: a
+    // node is up for the gateway while no worker has it out of service.
+    aggregator: 'min',
     labelNames: ['node'], registers,
     collect() {
       for (const node of pool.health().nodes) this.set({ node: node.address }, node.up ? 1 : 0);
@@ -122,6 +125,7 @@ function registerSweeper(registers: Registry[], sweeper: () => SweeperCounts | n
   counterOf(registers, 'memgate_sweeper_rows_deleted_total', 'Expired rows the sweeper of this gateway deleted.', () => sweeper()?.rowsDeleted ?? 0);
   new Gauge({
     name: 'memgate_sweeper_last_pass_timestamp_seconds', help: 'Unix time the last sweeper pass of this gateway ended; 0 before the first.', registers,
+    aggregator: 'max',
     collect() {
       this.set(sweeper()?.lastPassEnd ?? 0);
     },

@@ -3,6 +3,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'winston';
 import { startApp } from '../app.js';
 import { startPrimary } from '../cluster/primary.js';
+import { primaryServices } from '../cluster/primary-services.js';
 import { followPrimary, workerRole } from '../cluster/worker.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -90,7 +91,7 @@ function listenHint(error: unknown, config: GatewayConfig): string | undefined {
 /** `serve --workers N`: the primary runs until its workers have stopped for good. */
 async function runPrimary(config: GatewayConfig, logger: Logger): Promise<number> {
   // As for a lone gateway: a signal while the embedded database starts stops it in order.
-  const starting = startPrimary(config, logger);
+  const starting = startPrimary(config, logger, primaryServices(config));
   installSignalHandlers(() => starting.then((primary) => primary.stop()), logger);
   try {
     return await (await starting).done;

@@ -6,12 +6,11 @@ import { Releasers } from '../lifecycle/releasers.js';
 import { DRAIN_MESSAGE, WORKER_DB_URL_ENV, WORKER_ID_ENV } from './worker.js';
 
 /**
- * What runs in the primary beside the workers. The admin listener (/metrics) belongs here when
- * workers > 1: each worker has its own prom-client registry, and only the primary can answer
- * for all of them, with prom-client's AggregatorRegistry.clusterMetrics() (docs/workers.md).
+ * What runs in the primary beside the workers (primary-services.ts): started before the first
+ * worker, stopped after the last one, given the database URL the workers use.
  */
 export interface PrimaryServices {
-  start?(logger: Logger): Promise<{ stop(): Promise<void> }>;
+  start?(logger: Logger, databaseUrl: string): Promise<{ stop(): Promise<void> }>;
 }
 
 /** A worker that dies sooner than this after it started waits before it is replaced. */
@@ -92,7 +91,7 @@ export async function startPrimary(config: GatewayConfig, logger: Logger, servic
 
   try {
     if (services.start) {
-      const running = await services.start(logger);
+      const running = await services.start(logger, databaseUrl);
       releasers.push('primary services', () => running.stop());
     }
     for (let id = 1; id <= count; id++) fork(id);

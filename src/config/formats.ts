@@ -106,6 +106,17 @@ export const FORMATS = {
       if (value !== '') parseDatabaseUrls(value, 'db.url');
     },
   },
+  // Written in octal as memcached's -a (700, 0660); a number in a config file is read the same.
+  'file-mode': {
+    describe: 'octal permission bits (700, 0660)',
+    placeholder: '<mode>',
+    coerce: (value) => value.trim(),
+    validate(value) {
+      if ((typeof value !== 'string' && typeof value !== 'number') || !/^0?[0-7]{3}$/.test(String(value))) {
+        throw new Error('not an octal file mode like 700 or 0660');
+      }
+    },
+  },
   'table-name': {
     describe: 'table name (letters, digits, _)',
     placeholder: '<name>',
@@ -118,6 +129,11 @@ export const FORMATS = {
 } satisfies Record<string, SettingFormat>;
 
 export type FormatName = keyof typeof FORMATS;
+
+/** A value of the file-mode format as permission bits: '660' → 0o660. */
+export function fileModeBits(value: string | number): number {
+  return Number.parseInt(String(value), 8);
+}
 
 for (const [name, format] of Object.entries(FORMATS) as Array<[string, SettingFormat]>) {
   convict.addFormat({ name, validate: format.validate, coerce: format.coerce });

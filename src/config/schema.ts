@@ -23,6 +23,40 @@ export const configSchema = {
       doc: 'On SIGTERM/SIGINT, how long in-flight commands may take before connections are cut.',
       format: 'whole-number', default: 5000, env: 'MEMGATE_SHUTDOWN_GRACE_MS', arg: 'shutdown-grace-ms',
     },
+    tcp: {
+      doc: 'Whether to listen on listen.host:listen.port. false, with listen.socket set: the unix socket only (what memcached -s does).',
+      format: 'bool', default: true, env: 'MEMGATE_TCP', arg: 'tcp',
+    },
+    socket: {
+      doc: 'Unix-domain socket to listen on as well as TCP (see listen.tcp), like memcached -s. A socket file left by a gateway that was killed is replaced; start-up stops when a live server answers on it, or when the path is not a socket. Removed on stop. Empty: none.',
+      format: 'path', default: '', env: 'MEMGATE_SOCKET', arg: 'socket',
+    },
+    socketMode: {
+      doc: 'Permissions of listen.socket, in octal like memcached -a: who may connect (connecting needs write permission).',
+      format: 'file-mode', default: '700', env: 'MEMGATE_SOCKET_MODE', arg: 'socket-mode',
+    },
+    idleTimeout: {
+      doc: 'Seconds a client connection may stay silent (nothing received from the client or sent to it, and no request of its waiting for the database) before it is closed and counted in the idle_kicks stat, like memcached -o idle_timeout. Also bounds a TLS handshake. 0: never.',
+      format: 'whole-number', default: 0, env: 'MEMGATE_IDLE_TIMEOUT', arg: 'idle-timeout',
+    },
+  },
+  tls: {
+    cert: {
+      doc: 'PEM certificate chain for TLS on the TCP port (memcached ssl_chain_cert). With tls.key set, clients connect with TLS; the unix socket stays plain. Empty: no TLS.',
+      format: 'path', default: '', env: 'MEMGATE_TLS_CERT', arg: 'tls-cert',
+    },
+    key: {
+      doc: 'PEM private key of tls.cert (memcached ssl_key).',
+      format: 'path', default: '', env: 'MEMGATE_TLS_KEY', arg: 'tls-key',
+    },
+    ca: {
+      doc: 'PEM CA certificates that client certificates must be signed by (memcached ssl_ca_cert). When set, a client without a valid certificate is refused. Empty: no client certificate asked for.',
+      format: 'path', default: '', env: 'MEMGATE_TLS_CA', arg: 'tls-ca',
+    },
+    plainToo: {
+      doc: 'With TLS on: whether plain (unencrypted) clients are served on the same port too; the gateway tells them apart by the first byte (0x16 starts a TLS handshake). false: plain bytes close the connection.',
+      format: 'bool', default: false, env: 'MEMGATE_TLS_PLAIN_TOO', arg: 'tls-plain-too',
+    },
   },
   workers: {
     count: {

@@ -13,6 +13,8 @@ export interface ConnectionOptions {
   maxQueuedRequests: number;
   /** SASL PLAIN required (binary protocol only, as memcached -S) */
   sasl?: SaslAuthenticator;
+  /** a connection silent this long is closed and counted in idle_kicks; 0 or absent: never */
+  idleTimeoutMs?: number;
 }
 
 /** What a connection is given to serve its client; it counts bytes and connections in stats. */
@@ -67,6 +69,31 @@ export class ClientConnection {
       this.inputEnded = true;
       if (!this.running && this.queue.length === 0) this.hangUp();
     });
+    const idleMs = options.idleTimeoutMs ?? 0;
+    if (idleMs > 0) {
+      // Any byte either way restarts the socket's timer: a reply leaving counts as activity.
+      socket.setTimeout(idleMs);
+      socket.on('timeout', () => this.onSilence(idleMs));
+    }
+  }
+
+  /**
+   * Silence is the client's only when nothing of its own is waiting for the database: a request
+   * that runs long (a slow statement, a lock wait) is not silence. A client that stops reading
+   * its replies is silent too, whatever it asked.
+   */
+  private onSilence(idleMs: number): void {
+    if (this.socket.destroyed) return;
+    const waitingForDatabase = this.running && !this.socket.writableNeedDrain;
+    if (waitingForDatabase) {
+      this.socket.setTimeout(idleMs);
+      return;
+    }
+    this.services.stats.count('idle_kicks');
+    this.logger.debug('closing idle connection', { idleMs });
+    this.ending = true;
+    this.queue.length = 0;
+    this.socket.destroy();
   }
 
   /** Closes after the replies written so far have left; nothing more is read or run. */

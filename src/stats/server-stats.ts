@@ -7,6 +7,8 @@ export class ServerStats {
   refused = 0;
   /** items stored through this gateway since start */
   itemsStored = 0;
+  /** memcached lists idle_kicks only when an idle timeout is set */
+  reportsIdleKicks = false;
   readonly counters = {
     cmd_get: 0,
     cmd_set: 0,
@@ -32,6 +34,7 @@ export class ServerStats {
     store_no_memory: 0,
     auth_cmds: 0,
     auth_errors: 0,
+    idle_kicks: 0,
     bytes_read: 0,
     bytes_written: 0,
   };

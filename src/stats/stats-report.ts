@@ -46,7 +46,7 @@ export function generalStats(ctx: StatsReportContext): Array<[string, string]> {
     ['connection_structures', stats.currConnections],
     ...zero('response_obj_oom', 'response_obj_count', 'response_obj_bytes', 'read_buf_count', 'read_buf_bytes',
       'read_buf_bytes_free', 'read_buf_oom', 'reserved_fds'),
-    ...Object.entries(stats.counters),
+    ...Object.entries(stats.counters).filter(([name]) => name !== 'idle_kicks' || stats.reportsIdleKicks),
     ['limit_maxbytes', LIMIT_MAXBYTES],
     ['accepting_conns', stats.currConnections < ctx.maxConnections ? 1 : 0],
     // memgate refuses connections over the limit instead of pausing accept().

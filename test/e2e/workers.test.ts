@@ -3,11 +3,12 @@
  * which it is in stats, a worker that dies is replaced, SIGTERM drains them all, and a worker
  * that cannot start stops the whole gateway.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { httpGet, parseMetrics } from '../helpers/admin-http.js';
 import { startCli, type Spawned } from '../helpers/cli.js';
 import { findFreePort, freshTableName, getTestDatabaseUrl } from '../helpers/database.js';
 import { RawConnection } from '../helpers/raw-connection.js';
@@ -98,6 +99,37 @@ describe('e2e: serve --workers', function () {
     expect(exited.stdout + exited.stderr).to.include('draining workers');
     for (const pid of pids) expect(alive(pid), `worker ${pid} after the primary exited`).to.equal(false);
     expect(await RawConnection.canConnect(port)).to.equal(false);
+  });
+
+  it('the primary owns the unix socket and the admin port: /metrics sums every worker, /readyz answers, SIGTERM removes the socket', async () => {
+    const socket = path.join(cwd, 'workers.sock');
+    const adminPort = await findFreePort();
+    const { server, port } = await serve(['--workers', '2', '--db-url', dbUrl, '--table', freshTableName('workers'),
+      '--socket', socket, '--admin-port', String(adminPort)]);
+    try {
+      expect((await stat(socket)).isSocket()).to.equal(true);
+      // Two connections in a row reach different workers; each stores one item.
+      const sets = async (open: () => Promise<RawConnection>, key: string) => {
+        const client = await open();
+        try {
+          expect(await client.request(`set ${key} 0 0 1\r\nx\r\n`)).to.equal('STORED\r\n');
+          return /STAT worker_id (\d+)/.exec(await client.request('stats\r\n'))?.[1];
+        } finally {
+          await client.close();
+        }
+      };
+      const workers = [await sets(() => RawConnection.open(port), 'w1'), await sets(() => RawConnection.open(port), 'w2')];
+      expect(new Set(workers).size, 'both workers stored one').to.equal(2);
+      expect(await sets(() => RawConnection.open(0, { path: socket }), 'w3')).to.match(/^[12]$/);
+      const stored = parseMetrics((await httpGet(adminPort, '/metrics')).body).get('memgate_commands_total{command="set",outcome="stored"}');
+      expect(stored, 'the sets of both workers, summed').to.equal(3);
+      expect((await httpGet(adminPort, '/readyz')).status).to.equal(200);
+    } finally {
+      server.child.kill('SIGTERM');
+      expect((await server.exited).code).to.equal(0);
+    }
+    expect(await stat(socket).then(() => 'there', () => 'gone')).to.equal('gone');
+    expect(await RawConnection.canConnect(adminPort)).to.equal(false);
   });
 
   it('replaces a worker that dies, under the same worker number', async () => {

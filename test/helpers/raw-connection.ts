@@ -54,6 +54,8 @@ export interface OpenOptions {
   connectTimeoutMs?: number;
   /** Keep our side open after the peer's FIN, so that a half-closed exchange can be observed. */
   allowHalfOpen?: boolean;
+  /** A unix socket to connect to instead of host:port. */
+  path?: string;
 }
 
 function delay(ms: number): Promise<void> {
@@ -104,12 +106,13 @@ export class RawConnection {
   static open(port: number, opts: OpenOptions = {}): Promise<RawConnection> {
     const host = opts.host ?? '127.0.0.1';
     const timeoutMs = opts.connectTimeoutMs ?? 5000;
+    const allowHalfOpen = opts.allowHalfOpen ?? false;
     return new Promise((resolve, reject) => {
-      const sock = net.connect({ host, port, allowHalfOpen: opts.allowHalfOpen ?? false });
+      const sock = opts.path ? net.connect({ path: opts.path, allowHalfOpen }) : net.connect({ host, port, allowHalfOpen });
       sock.setNoDelay(true);
       const timer = setTimeout(() => {
         sock.destroy();
-        reject(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`));
+        reject(new Error(`connect to ${opts.path ?? `${host}:${port}`} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       const onError = (err: Error): void => {
         clearTimeout(timer);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { checkValue } from '../../../src/config/formats.js';
+import { loadConfig } from '../../../src/config/load-config.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { settings } from '../../../src/config/settings.js';
 
@@ -46,6 +47,9 @@ describe('contrib/memgate.service', () => {
     expect(exec.slice(0, 2)).to.deep.equal(['/usr/bin/memgate', 'serve']);
     const socket = exec[exec.indexOf('--socket') + 1]!;
     expect(socket).to.equal(`/run/${one('RuntimeDirectory')}/memgate.sock`);
+    // The flags are memgate's, with values it accepts.
+    const config = loadConfig({ env: {}, argv: exec.slice(2) });
+    expect(config.listen.socket).to.equal(socket);
   });
 
   it('restarts after a crash but not after a configuration error (exit code 2)', () => {

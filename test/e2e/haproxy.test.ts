@@ -114,6 +114,7 @@ describe('e2e: HAProxy in front of gateways, checking /readyz', function () {
     // Nothing listens there: the database of this gateway is unreachable from the start.
     const nowhere = new URL(dbUrl);
     nowhere.port = String(await findFreePort());
+    nowhere.searchParams.delete('socketPath');
     await backend('c', nowhere.toString(), table);
     await waitFor('the admin listeners', async () => {
       const replies = await Promise.all(backends.map((b) => httpGet(b.adminPort, '/healthz').catch(() => null)));

@@ -269,14 +269,19 @@ export class TextParser {
       from = more.rest;
     }
     const keys: Buffer[] = [];
+    let failLine: string | undefined;
     for (const t of keyTokens) {
       const key = this.key(line, t);
-      if (!key) return emit({ type: 'reply', line: BAD_FORMAT });
+      if (!key) {
+        failLine = BAD_FORMAT;
+        break;
+      }
       keys.push(key);
     }
+    if (failLine !== undefined && keys.length === 0) return emit({ type: 'reply', line: failLine });
     emit({
       type: 'request',
-      request: { kind: 'get', keys, withCas: command === 'gets' || command === 'gats', touchExptime: exptime },
+      request: { kind: 'get', keys, withCas: command === 'gets' || command === 'gats', touchExptime: exptime, failLine },
     });
   }
 

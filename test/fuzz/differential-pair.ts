@@ -1,16 +1,17 @@
 /**
  * One memcached 1.6.18 and one memgate side by side, and the replay of a sequence of writes on
  * each: what the fuzzer and the regression tests of the differences it found compare. A
- * sequence is one connection's writes in one protocol; each write may be cut into small TCP
- * writes. After each write a sentinel (text `version`, binary Noop) marks the end of its reply,
+ * sequence is one connection's writes in one protocol; a write holds one or more commands
+ * (rendered per server, see wire-arbitraries.ts) and may be cut into small TCP writes. After each write a sentinel (text `version`, binary Noop) marks the end of its reply,
  * so replies are compared write by write; CAS values, versions and clock readings are masked
  * as in the differential corpus tests.
  */
-import { binaryExchange, renderResponses } from '../helpers/binary-packets.js';
+import { binaryExchange, renderResponses, splitPackets } from '../helpers/binary-packets.js';
 import { startGateway, type StartGatewayOptions } from '../helpers/gateway.js';
 import { startMemcached } from '../helpers/memcached-server.js';
 import { RawConnection, type ExchangeResult } from '../helpers/raw-connection.js';
-import { maskTextReply, render } from '../helpers/reply-masking.js';
+import { LAST_META_CAS, maskTextReply, render } from '../helpers/reply-masking.js';
+import type { Op, RenderContext } from './wire-arbitraries.js';
 
 export interface Target {
   port: number;
@@ -31,8 +32,9 @@ export async function startPair(gateway: StartGatewayOptions = {}): Promise<Pair
 export type Protocol = 'text' | 'binary';
 
 export interface Write {
-  bytes: Buffer;
-  /** cut points (offsets into bytes, ascending): each piece is its own TCP write */
+  /** commands sent together in one write (pipelined) */
+  ops: Op[];
+  /** where the write is cut into separate TCP writes, as fractions of its length (0..1) */
   cuts?: number[];
 }
 
@@ -41,46 +43,72 @@ export interface Sequence {
   writes: Write[];
 }
 
-/** What one server answered to each write: masked reply, or how the connection ended. */
-export type Transcript = string[];
+/** What one server answered to each write (masked), with what it was sent. */
+export interface Transcript {
+  sent: Buffer[];
+  replies: string[];
+}
 
 const STEP_TIMEOUT_MS = 3000;
 
-function pieces(write: Write): Buffer[] {
+/** A write made of fixed bytes, for hand-written sequences. */
+export function fixed(bytes: Buffer | string): Write {
+  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
+  return { ops: [{ label: 'fixed', render: () => b }] };
+}
+
+function pieces(bytes: Buffer, cuts: readonly number[] = []): Buffer[] {
+  const offsets = [...new Set(cuts.map((f) => Math.floor(f * bytes.length)))].sort((a, b) => a - b);
   const out: Buffer[] = [];
   let from = 0;
-  for (const cut of write.cuts ?? []) {
-    if (cut <= from || cut >= write.bytes.length) continue;
-    out.push(write.bytes.subarray(from, cut));
+  for (const cut of offsets) {
+    if (cut <= from || cut >= bytes.length) continue;
+    out.push(bytes.subarray(from, cut));
     from = cut;
   }
-  out.push(write.bytes.subarray(from));
+  out.push(bytes.subarray(from));
   return out;
 }
 
 function renderReply(protocol: Protocol, res: ExchangeResult): string {
   const body = protocol === 'text' ? render(maskTextReply(res.data).masked) : renderResponses(res.data).join(' | ');
-  const end = res.closed ? ' <closed>' : res.timedOut ? ' <no sentinel>' : '';
+  const end = res.closed ? CLOSED : res.timedOut ? ' <no sentinel>' : '';
   return body + end;
 }
 
+/** CAS values a server returned, by key, so that a later command can send a real one. */
+function learnCas(protocol: Protocol, reply: Buffer, keys: string[], known: Map<string, bigint>): void {
+  if (protocol === 'text') {
+    for (const [key, cas] of maskTextReply(reply).cas) if (key !== LAST_META_CAS) known.set(key, BigInt(cas));
+    return;
+  }
+  // Binary replies name their key only for GETK: the last CAS goes to every key of the write.
+  const cas = splitPackets(reply).packets.map((p) => p.cas).filter((c) => c !== 0n).pop();
+  if (cas !== undefined) for (const key of keys) known.set(key, cas);
+}
+
 /** Replays a sequence on one connection to `target`; stops at the first write after a hang-up. */
-export async function replay(target: Target, sequence: Sequence): Promise<Transcript> {
+export async function replay(target: Target, sequence: Sequence, prefix = 'f'): Promise<Transcript> {
   const conn = await RawConnection.open(target.port);
-  const transcript: Transcript = [];
+  const known = new Map<string, bigint>();
+  const ctx: RenderContext = { prefix, cas: (i) => known.get(`${prefix}${i}`) };
+  const transcript: Transcript = { sent: [], replies: [] };
   try {
     for (const write of sequence.writes) {
-      const parts = pieces(write);
+      const bytes = Buffer.concat(write.ops.map((op) => op.render(ctx)));
+      transcript.sent.push(bytes);
+      const parts = pieces(bytes, write.cuts);
       // All but the last piece go out as separate writes; the sentinel exchange sends the last.
       for (const part of parts.slice(0, -1)) {
         await conn.send(part);
-        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setTimeout(resolve, 1));
       }
       const last = parts[parts.length - 1]!;
       const res = sequence.protocol === 'text'
         ? await conn.exchange(last, { timeoutMs: STEP_TIMEOUT_MS })
         : await binaryExchange(conn, last, { timeoutMs: STEP_TIMEOUT_MS });
-      transcript.push(renderReply(sequence.protocol, res));
+      transcript.replies.push(renderReply(sequence.protocol, res));
+      learnCas(sequence.protocol, res.data, [...Array(8).keys()].map((i) => `${prefix}${i}`), known);
       if (res.closed || res.timedOut) break;
     }
   } finally {
@@ -95,19 +123,36 @@ export interface Comparison {
   memgate: Transcript;
 }
 
-export async function compare(pair: Pair, sequence: Sequence): Promise<Comparison> {
-  const [memcached, memgate] = await Promise.all([replay(pair.memcached, sequence), replay(pair.memgate, sequence)]);
-  return { same: JSON.stringify(memcached) === JSON.stringify(memgate), memcached, memgate };
+export async function compare(pair: Pair, sequence: Sequence, prefix = 'f'): Promise<Comparison> {
+  const [memcached, memgate] = await Promise.all([replay(pair.memcached, sequence, prefix), replay(pair.memgate, sequence, prefix)]);
+  return { same: sameUpToHangUp(memcached.replies, memgate.replies), memcached, memgate };
 }
 
-/** A readable reproducer: each write, and each server's reply where they differ. */
+const CLOSED = ' <closed>';
+
+/**
+ * Equal replies, except that when memcached hangs up it drops the replies it had not sent yet
+ * and memgate sends them first (docs/differences.md, "Hanging up"): for the write both closed
+ * on, memcached's reply need only be the start of memgate's.
+ */
+function sameUpToHangUp(memcached: string[], memgate: string[]): boolean {
+  if (memcached.length !== memgate.length) return false;
+  return memcached.every((a, i) => {
+    const b = memgate[i]!;
+    if (a === b) return true;
+    return i === memcached.length - 1 && a.endsWith(CLOSED) && b.endsWith(CLOSED) && b.startsWith(a.slice(0, -CLOSED.length));
+  });
+}
+
+/** A readable reproducer: each write as memcached got it, and both replies where they differ. */
 export function describe(sequence: Sequence, result: Comparison): string {
   const lines = [`${sequence.protocol} sequence of ${sequence.writes.length} writes:`];
   sequence.writes.forEach((write, i) => {
-    const sent = sequence.protocol === 'text' ? render(write.bytes) : write.bytes.toString('hex');
-    lines.push(`  > ${sent}${write.cuts?.length ? `  (cut at ${write.cuts.join(',')})` : ''}`);
-    const a = result.memcached[i];
-    const b = result.memgate[i];
+    const bytes = result.memcached.sent[i] ?? result.memgate.sent[i];
+    const sent = bytes === undefined ? '<not sent>' : sequence.protocol === 'text' ? render(bytes) : bytes.toString('hex');
+    lines.push(`  > ${sent}${write.cuts?.length ? `  (cut at ${write.cuts.map((c) => c.toFixed(2)).join(',')})` : ''}`);
+    const a = result.memcached.replies[i];
+    const b = result.memgate.replies[i];
     if (a === b) lines.push(`    = ${a ?? '<not sent>'}`);
     else lines.push(`    memcached: ${a ?? '<not sent>'}`, `    memgate:   ${b ?? '<not sent>'}`);
   });

@@ -71,6 +71,21 @@ describe('differences found by fuzzing', function () {
     expect(memgate.replies[2]).to.contain('value="1 "');
     expect(memgate.replies.slice(0, 2)).to.deep.equal(memcached.replies.slice(0, 2));
   });
+
+  it('memgate sends the replies of earlier commands in the same write where memcached drops them (deliberate)', async function () {
+    // A get with a too long key, and a hang-up after a malformed binary packet.
+    const textRun = text(`set fd6 0 0 1\r\nx\r\nget ${LONG_KEY} fd6\r\n`, 'get fd6\r\n');
+    const unknownWithKey = binaryRequest({ opcode: 0x1b, key: 'fd6', bodylen: 3 });
+    const binaryRun = binary(Buffer.concat([unknownWithKey, binaryRequest({ opcode: Opcode.GET, key: 'fd6' })]));
+    const [text1, text2, bin1, bin2] = await Promise.all([
+      replay(pair.memcached, textRun), replay(pair.memgate, textRun), replay(pair.memcached, binaryRun), replay(pair.memgate, binaryRun),
+    ]);
+    expect(text1.replies).to.deep.equal(['CLIENT_ERROR bad command line format\\r\\n', 'VALUE fd6 0 1\\r\\nx\\r\\nEND\\r\\n']);
+    expect(text2.replies).to.deep.equal(['STORED\\r\\nCLIENT_ERROR bad command line format\\r\\n', 'VALUE fd6 0 1\\r\\nx\\r\\nEND\\r\\n']);
+    expect(bin1.replies).to.deep.equal([' <closed>']);
+    expect(bin2.replies).to.have.length(1);
+    expect(bin2.replies[0]).to.match(/^op\(0x1b\) status=0x0081 UNKNOWN_COMMAND .* <closed>$/);
+  });
 });
 
 describe('a delayed flush_all caps the expiry of items written before it (deliberate)', function () {

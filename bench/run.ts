@@ -16,6 +16,7 @@ import { runLoadHere, type LoadResult, type LoadSpec } from './compare/load.js';
 import { freePort } from './compare/processes.js';
 import { optionsFromEnv } from './compare/options.js';
 import { runComparison } from './compare/run.js';
+import { runHostile } from './hostile.js';
 import { benchLogger, logLine, withBenchLifecycle } from './lifecycle.js';
 import { seedRows } from './seed.js';
 
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
   // The comparison first (memgate vs raw SQL vs memcached, connection scale), then the
   // sweeper under load. BENCH_COMPARE=0 or BENCH_SWEEP_ROWS=0 skips one of them.
   if (process.env.BENCH_COMPARE !== '0') await runComparison(optionsFromEnv());
+  if (process.env.BENCH_HOSTILE !== '0') await runHostile({ seconds: Number(process.env.BENCH_HOSTILE_SECONDS ?? 5) });
   if (SWEEP_ROWS === 0) return;
   const logger = benchLogger();
   const log = logLine;

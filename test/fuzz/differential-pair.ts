@@ -70,8 +70,16 @@ function pieces(bytes: Buffer, cuts: readonly number[] = []): Buffer[] {
   return out;
 }
 
+/**
+ * A `t` after a negative or past exptime wraps, counted from memcached's start there and from
+ * the epoch in memgate (docs/differences.md, meta protocol): only its wrapping is compared.
+ */
+function maskWrappedTtl(reply: string): string {
+  return reply.replace(/ t~?(\d+)/g, (whole, n: string) => (Number(n) >= 2 ** 31 ? ' t<wrapped>' : whole));
+}
+
 function renderReply(protocol: Protocol, res: ExchangeResult): string {
-  const body = protocol === 'text' ? render(maskTextReply(res.data).masked) : renderResponses(res.data).join(' | ');
+  const body = protocol === 'text' ? maskWrappedTtl(render(maskTextReply(res.data).masked)) : renderResponses(res.data).join(' | ');
   const end = res.closed ? CLOSED : res.timedOut ? ' <no sentinel>' : '';
   return body + end;
 }

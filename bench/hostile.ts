@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { itemTotalSize } from '../src/model/item-rules.js';
 import { runLoad, type LoadResult, type LoadSpec } from './compare/load.js';
-import { rssKb, startGateway, type ServerProcess } from './compare/processes.js';
+import { rssKb, serverStats, startGateway, type ServerProcess } from './compare/processes.js';
 import { benchLogger, logLine, withBenchLifecycle } from './lifecycle.js';
 import { startBenchMariadb } from './mariadb.js';
 
@@ -110,9 +110,10 @@ function connectClose(count: number): Phase {
     async start(port) {
       let done = 0;
       let failed = 0;
-      let stop = false;
+      let started = 0;
       const worker = async () => {
-        while (!stop && done + failed < count) {
+        while (started < count) {
+          started++;
           try {
             (await connect(port)).destroy();
             done++;
@@ -121,12 +122,11 @@ function connectClose(count: number): Phase {
           }
         }
       };
-      const started = Date.now();
+      const since = Date.now();
       const all = Promise.all(Array.from({ length: 32 }, worker));
       return async () => {
         await all;
-        stop = true;
-        return `${done} done (${failed} failed) in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+        return `${done} done (${failed} failed) in ${((Date.now() - since) / 1000).toFixed(1)} s`;
       };
     },
   };
@@ -239,8 +239,10 @@ export async function runHostile(options: HostileOptions): Promise<void> {
       const stop = await phase.start(gateway.port, options.seconds);
       const loaded = await measure();
       const rss = rssKb(gateway.pid);
+      const fds = await openFds(gateway.pid);
+      const conns = (await serverStats(gateway.port)).get('curr_connections') ?? '?';
       const note = await stop();
-      rows.push([phase.name, loaded.p99Ms.toFixed(2), (loaded.p99Ms / baseline.p99Ms).toFixed(2), String(rss), String(await openFds(gateway.pid)), note]);
+      rows.push([phase.name, loaded.p99Ms.toFixed(2), (loaded.p99Ms / baseline.p99Ms).toFixed(2), String(rss), `${fds}`, `${conns} conns; ${note}`]);
     }
     await sleep(1000);
     console.log('');

@@ -59,7 +59,7 @@ function textOp(label: string, render: (ctx: RenderContext) => string): Op {
 }
 
 const storage = fc
-  .record({ cmd: fc.constantFrom('set', 'add', 'replace', 'append', 'prepend', 'cas'), i: keyIndex, v: value, flags: fc.constantFrom('0', '5', '4294967295'), exp: exptime, nr: noreply, lenDelta: fc.constantFrom(0, 0, 0, 0, 1, -1), cas: casChoice })
+  .record({ cmd: fc.constantFrom('set', 'add', 'replace', 'append', 'prepend', 'cas'), i: keyIndex, v: value, flags: fc.constantFrom('0', '5', '4294967295'), exp: exptime, nr: noreply, lenDelta: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 0, 1, -1), cas: casChoice })
   .map(({ cmd, i, v, flags, exp, nr, lenDelta, cas }) => textOp(`${cmd} ${i}`, (ctx) => {
     const casArg = cmd === 'cas' ? ` ${casText(ctx, i, cas)}` : '';
     return `${cmd} ${key(ctx, i)} ${flags} ${exp} ${Math.max(0, v.length + lenDelta)}${casArg}${nr}\r\n${v}\r\n`;
@@ -133,7 +133,7 @@ const binaryPacket = fc
     exp: fc.constantFrom(0, 100, 0xffffffff),
     cas: fc.constantFrom<CasChoice | 'none'>('none', 'none', 'real', 'stale'),
     opaque: fc.integer({ min: 0, max: 0xffff }),
-    malformed: fc.option(fc.record({ field: fc.constantFrom('keylen', 'extlen', 'bodylen') as fc.Arbitrary<'keylen' | 'extlen' | 'bodylen'>, to: fc.constantFrom(0, 1, 3, 200) }), { freq: 6 }),
+    malformed: fc.option(fc.record({ field: fc.constantFrom('keylen', 'extlen', 'bodylen') as fc.Arbitrary<'keylen' | 'extlen' | 'bodylen'>, to: fc.constantFrom(0, 1, 3, 200) }), { freq: 10 }),
   })
   .map((p): Op => ({
     label: `binary 0x${p.opcode.toString(16)} ${p.i}${p.malformed ? ` ${p.malformed.field}=${p.malformed.to}` : ''}`,

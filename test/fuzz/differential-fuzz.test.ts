@@ -7,7 +7,7 @@ import { fuzz } from './differential-fuzz.js';
 import { startPair, type Pair } from './differential-pair.js';
 
 const SEED = 1919;
-const TIME_LIMIT_MS = 40_000;
+const TIME_LIMIT_MS = 30_000;
 
 describe(`differential fuzzing vs memcached 1.6.18 (seed ${SEED}, ${TIME_LIMIT_MS / 1000} s)`, function () {
   this.timeout(TIME_LIMIT_MS + 120_000);

@@ -218,9 +218,10 @@ function wellBehaved(port: number, seconds: number): LoadSpec {
 
 export async function runHostile(options: HostileOptions): Promise<void> {
   const logger = benchLogger();
-  await withBenchLifecycle({ logger, log: logLine }, async ({ own }) => {
+  await withBenchLifecycle({ logger, log: logLine }, async (lifecycle) => {
+    const { own } = lifecycle;
     const dir = await own('temp dir', await mkdtemp(path.join(os.tmpdir(), 'memgate-hostile-')), (d) => rm(d, { recursive: true, force: true }));
-    const db = await startBenchMariadb({ own, interrupted: false }, { dataDir: dir, database: 'hostile', logger });
+    const db = await startBenchMariadb(lifecycle, { dataDir: dir, database: 'hostile', logger });
     const extraArgs = options.idleTimeoutSeconds === undefined ? [] : ['--idle-timeout', String(options.idleTimeoutSeconds)];
     const gateway: ServerProcess = await own('gateway', await startGateway({ dbUrl: db.url, table: 'hostile', extraArgs }), (g) => g.stop());
     const phases: Phase[] = [

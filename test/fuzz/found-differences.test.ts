@@ -86,6 +86,24 @@ describe('differences found by fuzzing', function () {
     expect(bin2.replies).to.have.length(1);
     expect(bin2.replies[0]).to.match(/^op\(0x1b\) status=0x0081 UNKNOWN_COMMAND .* <closed>$/);
   });
+
+  it('memgate sends replies while a later value is still arriving, where memcached holds them (deliberate)', async function () {
+    const ask = async (port: number, first: Buffer, rest: Buffer): Promise<string[]> => {
+      const conn = await RawConnection.open(port);
+      try {
+        const before = await conn.exchange(first, { mode: 'quiet', quietMs: 500 });
+        const after = await conn.exchange(rest, { mode: 'quiet', quietMs: 500 });
+        return [before.data.toString('latin1'), after.data.toString('latin1')];
+      } finally {
+        await conn.close();
+      }
+    };
+    const first = Buffer.from('set fd7 0 0 1\r\n1\r\nincr fd7 1\r\nset fd7b 0 0 10\r\nabc', 'latin1');
+    const rest = Buffer.from('defghij\r\n', 'latin1');
+    const [reference, subject] = await Promise.all([ask(pair.memcached.port, first, rest), ask(pair.memgate.port, first, rest)]);
+    expect(reference).to.deep.equal(['', 'STORED\r\n2\r\nSTORED\r\n']);
+    expect(subject).to.deep.equal(['STORED\r\n2\r\n', 'STORED\r\n']);
+  });
 });
 
 describe('a delayed flush_all caps the expiry of items written before it (deliberate)', function () {

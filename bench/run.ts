@@ -17,6 +17,7 @@ import { runLoadHere, type LoadResult, type LoadSpec } from './compare/load.js';
 import { freePort } from './compare/processes.js';
 import { optionsFromEnv } from './compare/options.js';
 import { runComparison } from './compare/run.js';
+import { runHostile } from './hostile.js';
 import { benchLogger, logLine, withBenchLifecycle } from './lifecycle.js';
 import { metricsOverhead } from './metrics-overhead.js';
 import { seedRows } from './seed.js';
@@ -99,10 +100,15 @@ async function sweepBench(port: number, config: GatewayConfig, logger: winston.L
 }
 
 async function main(): Promise<void> {
-  // The comparison first (memgate vs raw SQL vs memcached, connection scale), then the
-  // sweeper under load, then metrics on and off. BENCH_COMPARE=0, BENCH_SWEEP_ROWS=0 or
-  // BENCH_METRICS=0 skips one of them.
+  // The comparison first (memgate vs raw SQL vs memcached, connection scale), then hostile
+  // clients (against a gateway with an idle timeout: BENCH_HOSTILE_IDLE_TIMEOUT seconds, 0 for
+  // none), the sweeper under load, then metrics on and off. BENCH_COMPARE=0, BENCH_HOSTILE=0,
+  // BENCH_SWEEP_ROWS=0 or BENCH_METRICS=0 skips one of them.
   if (process.env.BENCH_COMPARE !== '0') await runComparison(optionsFromEnv());
+  if (process.env.BENCH_HOSTILE !== '0') {
+    const idleTimeout = Number(process.env.BENCH_HOSTILE_IDLE_TIMEOUT ?? 3);
+    await runHostile({ seconds: Number(process.env.BENCH_HOSTILE_SECONDS ?? 5), idleTimeoutSeconds: idleTimeout > 0 ? idleTimeout : undefined });
+  }
   if (SWEEP_ROWS === 0 && process.env.BENCH_METRICS === '0') return;
   const logger = benchLogger();
   const log = logLine;

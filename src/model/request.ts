@@ -9,6 +9,11 @@ export interface GetRequest {
   keys: Buffer[];
   withCas: boolean;
   touchExptime?: number;
+  /**
+   * text: the error line that answers instead of the hits. memcached looks up (and for gat
+   * touches) the keys before a too long one, then answers only the error; keys holds those.
+   */
+  failLine?: string;
 }
 
 export interface StoreRequest {

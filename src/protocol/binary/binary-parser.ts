@@ -83,6 +83,14 @@ export class BinaryParser {
     this.sasl = options.sasl ? new SaslSession(options.sasl) : null;
   }
 
+  /**
+   * Bytes held between feeds: an incomplete header with its extras and key (at most
+   * 24 + 255 + 65535) or an incomplete value (at most itemSizeMax; larger ones are swallowed).
+   */
+  get buffered(): number {
+    return this.input.length;
+  }
+
   feed(chunk: Buffer, emit: BinaryParseSink): void {
     if (this.closed) return;
     this.input.push(chunk);

@@ -219,7 +219,9 @@ function frameOf(line: Buffer, tokens: Token[], flags: MetaFlags, returned: stri
 
 /**
  * The steps mg and ma apply in flag order. memcached checks an opaque token's length only
- * when it reaches it while answering, so what comes before a too long one has happened.
+ * when it reaches it while answering, so what comes before a too long one has happened. The
+ * steps after it are kept: memcached creates the item for an N before it walks the flags, so
+ * an N after the failing token still creates one (with no exptime); runSteps stops at the fail.
  */
 function stepsOf(line: Buffer, tokens: Token[], flags: MetaFlags, recognised: string): MetaStep[] {
   const steps: MetaStep[] = [];
@@ -232,7 +234,6 @@ function stepsOf(line: Buffer, tokens: Token[], flags: MetaFlags, recognised: st
     else if (flag === 't') steps.push({ type: 'ttl' });
     else if (flag === 'O' && length(token) > MAX_OPAQUE_LENGTH) {
       steps.push({ type: 'fail' });
-      break;
     }
   }
   return steps;

@@ -46,6 +46,15 @@ export class TextParser {
 
   constructor(private readonly options: TextParserOptions) {}
 
+  /**
+   * Bytes held between feeds: an incomplete line (at most MAX_LINE_WITHOUT_NEWLINE, or
+   * MAX_MULTIGET_LINE for a get line) or an incomplete value (at most itemSizeMax + 2; larger
+   * ones are swallowed, not held).
+   */
+  get buffered(): number {
+    return this.buf.length + this.parkedLength;
+  }
+
   feed(chunk: Buffer, emit: ParseSink): void {
     if (this.closed || chunk.length === 0) return;
     if (this.swallowBytes > 0 && this.buf.length === 0) chunk = this.swallow(chunk, emit);
@@ -272,14 +281,19 @@ export class TextParser {
       from = more.rest;
     }
     const keys: Buffer[] = [];
+    let failLine: string | undefined;
     for (const t of keyTokens) {
       const key = this.key(line, t);
-      if (!key) return emit({ type: 'reply', line: BAD_FORMAT });
+      if (!key) {
+        failLine = BAD_FORMAT;
+        break;
+      }
       keys.push(key);
     }
+    if (failLine !== undefined && keys.length === 0) return emit({ type: 'reply', line: failLine });
     emit({
       type: 'request',
-      request: { kind: 'get', keys, withCas: command === 'gets' || command === 'gats', touchExptime: exptime },
+      request: { kind: 'get', keys, withCas: command === 'gets' || command === 'gats', touchExptime: exptime, failLine },
     });
   }
 

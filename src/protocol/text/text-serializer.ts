@@ -22,6 +22,7 @@ function silenced(request: Request): boolean {
 /** Writes one response in the text protocol. */
 export function writeTextResponse(request: Request, response: Response, write: ReplyWriter): void {
   if (response.kind === 'hits') {
+    if (request.kind === 'get' && request.failLine !== undefined) return write(`${request.failLine}\r\n`);
     for (const item of response.items) {
       if (!item) continue;
       const cas = response.withCas ? ` ${item.cas}` : '';

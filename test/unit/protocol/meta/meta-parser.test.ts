@@ -32,9 +32,9 @@ describe('meta commands in the text parser', () => {
       check('mg k P Lfoo/\r\nmg k\r\n', [req(mg(), frame()), req(mg(), frame())]);
     });
 
-    it('stops the steps at an opaque token too long to echo', () => {
+    it('marks where an opaque token too long to echo fails the steps, keeping an N after it', () => {
       check(`mg k T1 O${'o'.repeat(32)} N1 t\r\n`, [req(
-        mg({ steps: [{ type: 'touch', exptime: 1 }, { type: 'fail' }] }),
+        mg({ steps: [{ type: 'touch', exptime: 1 }, { type: 'fail' }, { type: 'vivify', exptime: 1 }, { type: 'ttl' }] }),
         frame({ returns: [`O${'o'.repeat(32)}`, 't'], opaqueTooLong: true }),
       )]);
     });

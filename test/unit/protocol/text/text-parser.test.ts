@@ -84,8 +84,11 @@ describe('TextParser', () => {
       check('get\r\ngat abc k\r\n', [reply('ERROR'), reply('CLIENT_ERROR invalid exptime argument')]);
     });
 
-    it('rejects the whole get when one key is too long', () => {
-      check(`get a ${'k'.repeat(251)}\r\n`, [reply('CLIENT_ERROR bad command line format')]);
+    it('answers a get with a too long key with an error, after looking up the keys before it', () => {
+      check(`get a ${'k'.repeat(251)} b\r\ngat 5 ${'k'.repeat(251)}\r\n`, [
+        req({ kind: 'get', keys: ['a'], withCas: false, failLine: 'CLIENT_ERROR bad command line format' }),
+        reply('CLIENT_ERROR bad command line format'),
+      ]);
     });
 
     it('accepts lines ending in a bare \\n and collapses repeated spaces', () => {

@@ -13,7 +13,7 @@ packages=(memcached libmemcached-tools php-cli php-memcached php-memcache sasl2-
 packages+=(galera-4 rsync)
 # Health checks through a real load balancer; other clients' stats calls (dalli, pymemcache,
 # pylibmc); certificates for the TLS tests.
-packages+=(haproxy ruby-dalli python3-pymemcache python3-pylibmc openssl)
+packages+=(haproxy ruby ruby-dalli python3-pymemcache python3-pylibmc openssl)
 # With an external test database there is no need for a local server.
 [ -n "${MEMGATE_TEST_DB_URL:-}" ] || packages=(mariadb-server "${packages[@]}")
 

@@ -98,7 +98,15 @@ function registerDatabase(registers: Registry[], pool: DatabasePool): void {
       }
     },
   });
-  counterOf(registers, 'memgate_db_failovers_total', 'Times writes moved to another database node of db.url.', () => pool.health().failovers);
+  new Counter({
+    name: 'memgate_db_failovers_total',
+    help: 'Times writes moved to another database node of db.url, by cause: connection (the writer could not be reached), timeout (it did not answer within db.statementTimeoutMs), not_ready (it refused work: Galera not synced, read-only, NDB cluster failure), failback (back to a node earlier in db.url, healthy again).',
+    labelNames: ['cause'], registers,
+    collect() {
+      this.reset();
+      for (const [cause, count] of Object.entries(pool.health().failoversByCause)) this.inc({ cause }, count);
+    },
+  });
   new Counter({
     name: 'memgate_db_retries_total', help: 'Database work run again, by cause: retried (a failure the retry policy allows), unknown_outcome (not retried: a lost connection left unknown whether it applied; the client got SERVER_ERROR).',
     labelNames: ['cause'], registers,

@@ -5,6 +5,12 @@ import { DatabaseUnavailableError } from './errors.js';
 import { classifyMysqlError, errorCode, refusedBeforeRunning } from './mysql-errors.js';
 import { SqlSession } from './sql-session.js';
 
+/**
+ * Why a node left service: unreachable (refused, reset, lost), silent past the statement
+ * timeout, or refusing work (Galera not synced, read-only, NDB cluster failure).
+ */
+export type DownCause = 'connection' | 'timeout' | 'not_ready';
+
 export interface NodePoolOptions {
   /** position in db.url, for logs and stats */
   index: number;
@@ -35,6 +41,8 @@ export class NodePool {
   readonly address: string;
   /** times this node was marked down */
   downs = 0;
+  /** why the node was last taken out of service; what a failover away from it is counted under */
+  downCause: DownCause = 'connection';
   private downSince: number | null = null;
   private upSince = 0;
   private lastError: unknown = null;
@@ -99,7 +107,7 @@ export class NodePool {
           `database ${this.address} did not answer within ${this.options.statementTimeoutMs} ms`,
           { maybeApplied: session.mayHaveChanged },
         );
-        this.markDown(error);
+        this.markDown(error, 'timeout');
         return error;
       });
       void this.pool.release(session);
@@ -116,7 +124,7 @@ export class NodePool {
         // The node gets no more work until its probe passes. A read-only refusal ran nothing;
         // Galera's 1047 or NDB's cluster failure may have cut a commit short, so whether the
         // command applied is what the session knows about what it sent.
-        this.markDown(error);
+        this.markDown(error, 'not_ready');
         throw this.unavailable(error, !refusedBeforeRunning(error) && session.mayHaveChanged);
       }
       // e.g. 1180 at COMMIT; before any change was sent the server rolls everything back.
@@ -125,13 +133,18 @@ export class NodePool {
     }
   }
 
-  /** Takes the node out of service until a probe finds it healthy. */
-  markDown(error: unknown): void {
+  /**
+   * Takes the node out of service until a probe finds it healthy. `cause` defaults to what the
+   * error says: a node that refuses work (Galera not ready, read-only), or one that cannot be
+   * reached.
+   */
+  markDown(error: unknown, cause: DownCause = classifyMysqlError(error) === 'node_not_ready' ? 'not_ready' : 'connection'): void {
     this.lastError = error;
     if (this.closed) return;
     if (this.downSince === null) {
       this.downSince = Date.now();
       this.downs++;
+      this.downCause = cause;
       // A node that passes its probe but fails again at once (flapping, or healthy to the probe
       // but not to real statements) is probed less and less often rather than every 100 ms.
       this.backoff = Date.now() - this.upSince < STABLE_MS ? Math.min(this.backoff * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;

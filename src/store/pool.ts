@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import type { DatabaseEndpoint } from './db-url.js';
 import { DatabaseUnavailableError } from './errors.js';
-import { NodePool, describe } from './node-pool.js';
+import { NodePool, describe, type DownCause } from './node-pool.js';
 import type { SqlSession } from './sql-session.js';
 
 export type Connection = SqlSession;
@@ -36,12 +36,19 @@ export interface NodeHealth {
   waiting: number;
 }
 
+export type FailoverCause = DownCause | 'failback';
+
 export interface DatabaseHealth {
   nodes: NodeHealth[];
   /** index of the node writes go to, -1 when none is healthy */
   writer: number;
   /** times writes moved to another node */
   failovers: number;
+  /**
+   * the same moves by cause: the writer's DownCause when writes left it, 'failback' when they
+   * returned to a node earlier in db.url that is healthy again
+   */
+  failoversByCause: Record<FailoverCause, number>;
   /** attempts run again after a failure the retry policy allows */
   retries: number;
   /** commands answered SERVER_ERROR because a lost connection left their outcome unknown */
@@ -81,6 +88,7 @@ export function createDatabasePool(options: DatabasePoolOptions, logger: Logger)
   const spread = options.reads === 'spread' && nodes.length > 1;
   let writer = 0;
   let failovers = 0;
+  const failoversByCause: Record<FailoverCause, number> = { connection: 0, timeout: 0, not_ready: 0, failback: 0 };
   let nextReader = 0;
   const counters = { retries: 0, unknownOutcomes: 0 };
 
@@ -88,9 +96,11 @@ export function createDatabasePool(options: DatabasePoolOptions, logger: Logger)
     const index = nodes.findIndex((node) => node.up);
     if (index < 0) return null;
     if (index !== writer) {
-      logger.warn('database writer moved', { from: writer, to: index, address: nodes[index]!.address });
+      const cause: FailoverCause = index < writer ? 'failback' : nodes[writer]!.downCause;
+      logger.warn('database writer moved', { from: writer, to: index, address: nodes[index]!.address, cause });
       writer = index;
       failovers++;
+      failoversByCause[cause]++;
     }
     return nodes[index]!;
   };
@@ -119,6 +129,7 @@ export function createDatabasePool(options: DatabasePoolOptions, logger: Logger)
         nodes: nodes.map((node) => ({ address: node.address, up: node.up, downs: node.downs, ...node.usage() })),
         writer: current,
         failovers,
+        failoversByCause: { ...failoversByCause },
         retries: counters.retries,
         unknownOutcomes: counters.unknownOutcomes,
       };

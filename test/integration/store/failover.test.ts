@@ -119,6 +119,7 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
     expect((await set('after', 'three')).outcome).to.equal('stored');
     expect((await rowsOn(firstUrl)).get('after')).to.equal('three');
     expect(pool.health()).to.include({ writer: 0, failovers: 2 });
+    expect(pool.health().failoversByCause).to.deep.equal({ connection: 1, timeout: 0, not_ready: 0, failback: 1 });
     // The same story in the log, one JSON line per event.
     const events = poolLog.text().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((e) => /^database (node|writer)/.test(String(e.message)));
@@ -198,6 +199,7 @@ describe('several database nodes: failover, failback and retries (real MariaDB)'
       expect(onSecond.has('ro-0') && onSecond.has(`ro-${writes - 1}`), 'writes went to the second node').to.equal(true);
       const flaps = pool.health().nodes[0]!.downs - downsBefore;
       expect(flaps, 'taken out of service at least once').to.be.at.least(1);
+      expect(pool.health().failoversByCause.not_ready, 'writes left the read-only node as not ready').to.be.at.least(1);
       // Backoff doubling from 100 ms gives about 5 in 3 s; a fixed 100 ms would give about 25.
       expect(flaps, 'times the read-only node was taken out in 3 s').to.be.at.most(8);
     } finally {

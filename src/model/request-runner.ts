@@ -13,8 +13,12 @@ export interface RequestRunner {
    * queued request, or undefined where the queue holds no further request.
    */
   runLength(peek: (index: number) => Request | undefined): number;
-  /** One response per request, in order. Failures are answered, not thrown. */
-  run(requests: Request[]): Promise<Response[]>;
+  /**
+   * One response per request, in order. Failures are answered, not thrown. parsedAt: when the
+   * first of them had been parsed (performance.now()), so that a command's time can include
+   * its wait behind earlier pipelined ones.
+   */
+  run(requests: Request[], parsedAt?: number): Promise<Response[]>;
   /**
    * The client connection has closed: called once, maybe while a run is in flight; run is not
    * called after it. What the connection held (its session locks) is released.

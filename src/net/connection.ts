@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'winston';
 import type { SaslAuthenticator } from '../auth/sasl-session.js';
 import type { RequestRunner } from '../model/request-runner.js';
@@ -123,8 +124,13 @@ export class ClientConnection {
     // After quit, a protocol error that closes, or shutdown: nothing more is run.
     if (chunk.length === 0 || this.ending) return;
     this.codec ??= codecFor(chunk[0]!, this.options);
+    // One clock read per chunk: every request completed by it was parsed now.
+    const parsedAt = performance.now();
     try {
-      this.codec.feed(chunk, (event) => this.queue.push(event));
+      this.codec.feed(chunk, (event) => {
+        if (event.type === 'request') event.parsedAt = parsedAt;
+        this.queue.push(event);
+      });
     } catch (error) {
       // A parser bug must cost this connection only, never the process.
       this.logger.error('cannot parse client input; closing connection', { error: error instanceof Error ? error.stack : String(error) });
@@ -214,7 +220,7 @@ export class ClientConnection {
 
   private async execute(batch: RequestEvent[]): Promise<Response[]> {
     try {
-      return await this.runner.run(batch.map((e) => e.request));
+      return await this.runner.run(batch.map((e) => e.request), batch[0]!.parsedAt);
     } catch (error) {
       // The runner answers command failures itself; this keeps a bug in it to one reply each.
       this.logger.error('request runner failed', { error: error instanceof Error ? error.stack : String(error) });

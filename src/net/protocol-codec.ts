@@ -12,7 +12,7 @@ import { writeTextResponse, type ReplyWriter } from '../protocol/text/text-seria
  * reply, a reply the parser produced on its own, or an order to hang up once replies are out.
  */
 export type QueuedEvent =
-  | { type: 'request'; request: Request; respond: (response: Response, write: ReplyWriter) => void }
+  | { type: 'request'; request: Request; respond: (response: Response, write: ReplyWriter) => void; parsedAt?: number }
   | { type: 'reply'; data: string | Buffer }
   | { type: 'close' };
 

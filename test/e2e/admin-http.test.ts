@@ -113,6 +113,27 @@ describe('e2e: admin listener (/metrics, /healthz, /readyz)', function () {
       }, 5000, 200);
     });
 
+    it('times a command from its parse: a get pipelined behind a waiting lock add counts the wait', async () => {
+      const holder = await Conn.open(gateway.port);
+      const waiter = await Conn.open(gateway.port);
+      try {
+        expect(await holder.request('add memc.sess.key.lock.obs-wait 0 0 1\r\n1\r\n')).to.equal('STORED\r\n');
+        const before = await scrape(adminPort);
+        // The add waits sessions.lockWaitMs (100 ms) for the held lock; the get queues behind it.
+        await waiter.send('add memc.sess.key.lock.obs-wait 0 0 1\r\n1\r\nget obs-wait-data\r\nversion\r\n');
+        const replies = await waiter.readUntilVersion();
+        expect(replies.data.toString('latin1')).to.equal('NOT_STORED\r\nEND\r\n');
+        const after = await scrape(adminPort);
+        const moved = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+        expect(moved('memgate_command_duration_seconds_count{command="get"}')).to.equal(1);
+        expect(moved('memgate_command_duration_seconds_bucket{command="get",le="0.05"}'), 'the get took over 50 ms, parse to reply').to.equal(0);
+        expect(moved('memgate_command_duration_seconds_sum{command="get"}')).to.be.at.least(0.09);
+      } finally {
+        await holder.close();
+        await waiter.close();
+      }
+    });
+
     it('counts refused connections and sweeper passes', async () => {
       const before = await scrape(adminPort);
       const conns = await Promise.all([1, 2, 3, 4].map(() => Conn.open(gateway.port)));

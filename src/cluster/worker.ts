@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'winston';
+import { stopThenExit } from '../lifecycle/signals.js';
 
 /** Set by the primary in each worker's environment: its number (1..N) and the database URL. */
 export const WORKER_ID_ENV = 'MEMGATE_WORKER_ID';
@@ -38,13 +39,7 @@ export function followPrimary(stop: () => Promise<void>, logger: Logger): void {
     if (draining) return;
     draining = true;
     logger.info('worker draining', { why });
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('error while stopping', { error: error instanceof Error ? error.message : String(error) });
-        process.exit(1);
-      },
-    );
+    stopThenExit(stop, logger);
   };
   process.on('message', (message) => {
     if (message === DRAIN_MESSAGE) drain('asked by the primary');

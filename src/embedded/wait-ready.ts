@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
-import { parseDatabaseUrl } from '../store/db-url.js';
+import { connectionTarget, parseDatabaseUrl } from '../store/db-url.js';
 import { isPermanentConnectError } from '../store/mysql-errors.js';
 
 export interface WaitReadyOptions {
@@ -32,10 +32,7 @@ export async function readTail(file: string, maxBytes = 4096): Promise<string> {
 }
 
 async function canQuery(url: string): Promise<void> {
-  const { host, port, socketPath, user, password, database } = parseDatabaseUrl(url);
-  const connection = await mysql.createConnection({
-    ...(socketPath === undefined ? { host, port } : { socketPath }), user, password, database, connectTimeout: 2_000,
-  });
+  const connection = await mysql.createConnection({ ...connectionTarget(parseDatabaseUrl(url)), connectTimeout: 2_000 });
   try {
     await connection.query('SELECT 1');
   } finally {

@@ -16,16 +16,21 @@ export function installSignalHandlers(stop: () => Promise<void>, logger: Logger)
     }
     stopping = true;
     logger.info('stopping', { signal });
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('error while stopping', { error: error instanceof Error ? error.message : String(error) });
-        process.exit(1);
-      },
-    );
+    stopThenExit(stop, logger);
   };
   for (const signal of SIGNALS) process.on(signal, handler);
   return () => {
     for (const signal of SIGNALS) process.off(signal, handler);
   };
+}
+
+/** Runs stop, then exits: 0 once it is done, 1 when it fails (logged). */
+export function stopThenExit(stop: () => Promise<void>, logger: Logger): void {
+  stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      logger.error('error while stopping', { error: error instanceof Error ? error.message : String(error) });
+      process.exit(1);
+    },
+  );
 }

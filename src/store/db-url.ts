@@ -80,6 +80,11 @@ export function parseDatabaseUrl(url: string, setting = 'db.url'): DatabaseEndpo
   return endpoint;
 }
 
+/** What mysql2 needs to reach a node and log in: its socket, or host and port. */
+export function connectionTarget({ host, port, socketPath, user, password, database }: DatabaseEndpoint) {
+  return { ...(socketPath === undefined ? { host, port } : { socketPath }), user, password, database };
+}
+
 /** How logs name a node: its socket, or host:port. */
 export function endpointAddress({ host, port, socketPath }: DatabaseEndpoint): string {
   if (socketPath !== undefined) return socketPath;

@@ -1,5 +1,5 @@
 import mysql from 'mysql2';
-import type { DatabaseEndpoint } from './db-url.js';
+import { connectionTarget, type DatabaseEndpoint } from './db-url.js';
 import { connectWithTls } from './db-tls.js';
 import { isUnknownSystemVariable } from './mysql-errors.js';
 
@@ -48,10 +48,7 @@ export class SqlSession {
     const { endpoint } = options;
     const raw = await connectWithTls(endpoint, async (ssl) => {
       const connection = mysql.createConnection({
-        ...(endpoint.socketPath === undefined ? { host: endpoint.host, port: endpoint.port } : { socketPath: endpoint.socketPath }),
-        user: endpoint.user,
-        password: endpoint.password,
-        database: endpoint.database,
+        ...connectionTarget(endpoint),
         connectTimeout: options.connectTimeoutMs,
         // affectedRows must count changed rows: add's upsert tells stored from not stored by
         // 1-or-2 versus 0, which FOUND_ROWS would blur.

@@ -1,21 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os, { availableParallelism } from 'node:os';
-import path from 'node:path';
+import { availableParallelism } from 'node:os';
 import { expect } from 'chai';
 import { helpText } from '../../../src/cli/help.js';
 import { loadConfig } from '../../../src/config/load-config.js';
+import { configFiles } from '../../helpers/config-files.js';
 
 describe('settings of workers and TLS to the database', () => {
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'memgate-deploy-config-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = (content: unknown) => {
-    const name = path.join(dir, `${Math.random().toString(36).slice(2)}.json`);
-    writeFileSync(name, JSON.stringify(content));
-    return name;
-  };
+  const file = configFiles();
 
   it('default to one worker and no TLS', () => {
     const config = loadConfig({ env: {} });

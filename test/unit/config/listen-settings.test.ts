@@ -1,28 +1,13 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { helpText } from '../../../src/cli/help.js';
 import { fileModeBits } from '../../../src/config/formats.js';
-import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
+import { loadConfig } from '../../../src/config/load-config.js';
+import { configError, configFiles } from '../../helpers/config-files.js';
 
 /** The settings of the unix socket, client TLS and the idle timeout, by their three names. */
 describe('config: unix socket, client TLS and idle timeout settings', () => {
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'memgate-listen-config-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-
-  const message = (input: Parameters<typeof loadConfig>[0]): string => {
-    try {
-      loadConfig(input);
-    } catch (error) {
-      expect(error).to.be.instanceOf(ConfigError);
-      return (error as Error).message;
-    }
-    return expect.fail('should have thrown');
-  };
+  const configFile = configFiles();
+  const message = configError;
 
   it('are off by default: TCP only, no socket, no TLS, no idle timeout', () => {
     const config = loadConfig({ env: {} });
@@ -46,8 +31,7 @@ describe('config: unix socket, client TLS and idle timeout settings', () => {
     });
     expect(fromEnv.listen).to.include({ tcp: false, socket: '/tmp/m.sock', socketMode: '666', idleTimeout: 5 });
     expect(fromEnv.tls.plainToo).to.equal(true);
-    const file = path.join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({ listen: { socket: '/tmp/f.sock', socketMode: 660, idleTimeout: 7 }, tls: { cert: 'c.pem', key: 'k.pem' } }));
+    const file = configFile({ listen: { socket: '/tmp/f.sock', socketMode: 660, idleTimeout: 7 }, tls: { cert: 'c.pem', key: 'k.pem' } });
     const fromFile = loadConfig({ env: {}, file });
     expect(fromFile.listen).to.include({ socket: '/tmp/f.sock', idleTimeout: 7 });
     // A number in JSON is read as the octal digits it is written with, as memcached -a 660.
@@ -71,8 +55,7 @@ describe('config: unix socket, client TLS and idle timeout settings', () => {
     expect(message({ env: {}, argv: ['--tcp', 'no'] })).to.equal('--tcp no: not true or false [listen.tcp, MEMGATE_TCP]');
     expect(message({ env: { MEMGATE_TLS_PLAIN_TOO: 'yes' } })).to.match(/\[tls\.plainToo, --tls-plain-too\]$/);
     expect(message({ env: {}, argv: ['--tls-cert'] })).to.equal('--tls-cert needs a value [tls.cert, MEMGATE_TLS_CERT]');
-    const file = path.join(dir, 'bad.json');
-    writeFileSync(file, JSON.stringify({ listen: { socketMode: 1000 } }));
+    const file = configFile({ listen: { socketMode: 1000 } }, 'bad.json');
     expect(message({ env: {}, file })).to.match(/^listen\.socketMode in .*bad\.json: not an octal file mode/);
   });
 

@@ -1,22 +1,10 @@
 import { expect } from 'chai';
 import { parseDatabaseUrls } from '../../../src/store/db-url.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
+import { configError, configFiles } from '../../helpers/config-files.js';
 
 describe('loadConfig', () => {
-  const dirs: string[] = [];
-  after(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
-  const file = (content: unknown) => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'memgate-config-'));
-    dirs.push(dir);
-    const name = path.join(dir, 'config.json');
-    writeFileSync(name, JSON.stringify(content));
-    return name;
-  };
+  const file = configFiles();
 
   it('has the documented defaults', () => {
     const config = loadConfig({ env: {} });
@@ -118,15 +106,7 @@ describe('loadConfig', () => {
     }
   });
 
-  const message = (input: Parameters<typeof loadConfig>[0]): string => {
-    try {
-      loadConfig(input);
-    } catch (error) {
-      expect(error).to.be.instanceOf(ConfigError);
-      return (error as Error).message;
-    }
-    return expect.fail('should have thrown');
-  };
+  const message = configError;
 
   it('names a bad value where it came from, with the setting\'s other two names', () => {
     expect(message({ env: {}, argv: ['--port', 'abc'] })).to.equal('--port abc: not a port (0-65535) [listen.port, MEMGATE_PORT]');

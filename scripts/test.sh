@@ -12,8 +12,8 @@ packages=(memcached libmemcached-tools php-cli php-memcached php-memcache sasl2-
 # wsrep provider and rsync for state transfers. Without mariadb-server they skip (fail in CI).
 packages+=(galera-4 rsync)
 # Health checks through a real load balancer; other clients' stats calls (dalli, pymemcache,
-# pylibmc); certificates for the TLS tests.
-packages+=(haproxy ruby ruby-dalli python3-pymemcache python3-pylibmc openssl)
+# pylibmc); certificates for the TLS tests, and python3 for their client and the socket tests.
+packages+=(haproxy ruby ruby-dalli python3 python3-pymemcache python3-pylibmc openssl)
 # With an external test database there is no need for a local server.
 [ -n "${MEMGATE_TEST_DB_URL:-}" ] || packages=(mariadb-server "${packages[@]}")
 
